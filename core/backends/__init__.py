@@ -1,0 +1,34 @@
+"""Samplers behind one protocol (base.Sampler); make_sampler picks the class for an algorithm."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import IsingLabError
+from ..params import ModelParams
+from .base import INITIAL_STATES, Sampler, initial_spins
+
+BACKENDS = ("numba",)
+
+
+def make_sampler(params: ModelParams, spins: np.ndarray | None = None, initial: str = "random",
+                 backend: str = "numba") -> Sampler:
+    """A sampler for params, starting from spins (copied) or from a fresh initial state."""
+    params = params.validated()
+    if backend not in BACKENDS:
+        raise IsingLabError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if spins is None:
+        spins = initial_spins(params.size, initial, params.seed)
+    elif spins.shape != (params.size, params.size):
+        raise IsingLabError(f"configuration shape {spins.shape} does not match L = {params.size}")
+    algo = params.algorithm
+    if algo in ("metropolis", "heatbath"):
+        from .numba_checkerboard import CheckerboardSampler
+        return CheckerboardSampler(params, spins)
+    if algo in ("wolff", "swendsen-wang"):
+        from .numba_cluster import ClusterSampler
+        return ClusterSampler(params, spins)
+    from .numba_multispin import MultispinSampler
+    return MultispinSampler(params, spins)
+
+
+__all__ = ["BACKENDS", "INITIAL_STATES", "Sampler", "initial_spins", "make_sampler"]

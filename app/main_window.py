@@ -1,0 +1,250 @@
+"""The main window: docks around the live lattice, a display timer that pulls engine snapshots."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from isinglab.core import __version__
+from isinglab.core.engine import Engine
+from isinglab.core.errors import IsingLabError
+from isinglab.core.params import ModelParams
+
+from .actions import create_actions
+from .controls import ControlsPanel
+from .lattice_view import LatticeView
+from .observables_panel import ObservablesPanel
+from .settings import LAYOUT_VERSION, open_settings
+
+DISPLAY_INTERVAL_MS = 16
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, params: ModelParams, no_gl: bool = False, sweeps_per_frame: int | None = None):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("isinglab — the 2D Ising model, its RG flow and the Hamiltonian a network learns")
+        self.settings, settings_warning = open_settings()
+        self.engine = Engine(params)
+        self.engine.set_sweeps_per_chunk(sweeps_per_frame)
+        self.actions_ = create_actions(self)
+        self._build_docks(no_gl)
+        self._build_menus()
+        self._build_status()
+        self._connect()
+        self.controls.set_values(params)
+        self.observables.set_model(params.size, params.coupling)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        self._restored = False
+        self._shown_serial = 0
+        self._frames = []
+        self.latency_log: list[tuple[int, float]] = []  # (request serial, seconds to display)
+        self._request_times: dict[int, float] = {}
+        self.timer = QTimer(self)
+        self.timer.setObjectName("displayTimer")
+        self.timer.setInterval(DISPLAY_INTERVAL_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.engine.start()
+        self.timer.start()
+        if settings_warning:
+            self.statusBar().showMessage(settings_warning, 10000)
+
+    # ---- construction ----
+    def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self, no_gl: bool) -> None:
+        self.setDockNestingEnabled(True)
+        self.lattice = LatticeView(force_fallback=no_gl)
+        self.controls = ControlsPanel(self.actions_)
+        self.observables = ObservablesPanel()
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.docks = {
+            "latticeDock": self._dock("latticeDock", "Lattice", self.lattice, left),
+            "controlsDock": self._dock("controlsDock", "Controls", self.controls, right),
+            "observablesDock": self._dock("observablesDock", "Observables", self.observables, right),
+        }
+        self.splitDockWidget(self.docks["latticeDock"], self.docks["controlsDock"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.docks["controlsDock"], self.docks["observablesDock"], Qt.Orientation.Vertical)
+
+    def _build_menus(self) -> None:
+        a = self.actions_
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addActions([a["screenshot"]])
+        m.addSeparator()
+        m.addAction(a["quit"])
+        m = bar.addMenu("&Simulation")
+        m.addActions([a["run"], a["step"], a["snap_tc"]])
+        m.addSeparator()
+        m.addActions([a["nudge_up"], a["nudge_down"], a["fine_up"], a["fine_down"]])
+        reset = m.addMenu("Reset to")
+        reset.addActions([a["reset_random"], a["reset_up"], a["reset_down"]])
+        m.addAction(a["clear_scan"])
+        m = bar.addMenu("&View")
+        for dock in self.docks.values():
+            m.addAction(dock.toggleViewAction())
+        m.addSeparator()
+        m.addActions([a["full_screen"], a["reset_layout"]])
+        bar.addMenu("&Help").addAction(a["about"])
+
+    def _build_status(self) -> None:
+        self.status_label = QLabel()
+        self.status_label.setObjectName("statusLabel")
+        self.statusBar().addPermanentWidget(self.status_label)
+        if self.lattice.backend != "vispy":
+            reason = self.lattice.fallback_reason or "requested"
+            self.statusBar().showMessage(f"OpenGL unavailable ({reason}): using the software image view")
+
+    def _connect(self) -> None:
+        a = self.actions_
+        a["run"].toggled.connect(self.engine.set_running)
+        a["step"].triggered.connect(lambda: self.engine.step(1))
+        a["snap_tc"].triggered.connect(lambda: self.set_temperature(self.controls.tc))
+        for key, dt in (("nudge_up", 0.01), ("nudge_down", -0.01), ("fine_up", 0.001), ("fine_down", -0.001)):
+            a[key].triggered.connect(lambda _=False, dt=dt: self.set_temperature(self.controls.temperature + dt))
+        for state in ("random", "up", "down"):
+            a[f"reset_{state}"].triggered.connect(lambda _=False, s=state: self.engine.reset(s))
+        a["clear_scan"].triggered.connect(self.observables.clear)
+        a["screenshot"].triggered.connect(self._save_screenshot_dialog)
+        a["full_screen"].toggled.connect(lambda on: self.showFullScreen() if on else self.showNormal())
+        a["reset_layout"].triggered.connect(self.reset_layout)
+        a["quit"].triggered.connect(self.close)
+        a["about"].triggered.connect(self._about)
+        self.controls.temperature_changed.connect(self._request_temperature)
+        self.controls.changed.connect(self.request)
+        self.controls.speed.valueChanged.connect(lambda v: self.engine.set_sweeps_per_chunk(v or None))
+        self.controls.colormap.currentTextChanged.connect(self.lattice.set_colormap)
+        self.controls.walls.toggled.connect(self.lattice.set_show_domain_walls)
+        self.controls.cluster.toggled.connect(self.lattice.set_show_cluster)
+
+    # ---- parameter changes (GUI thread: store the request, never compute) ----
+    def set_temperature(self, t: float) -> None:
+        self.controls.set_temperature(t, emit=True)
+
+    def _request_temperature(self, t: float) -> None:
+        self.request({"temperature": t})
+        self.observables.set_current_temperature(t)
+
+    def request(self, changes: dict) -> None:
+        try:
+            serial = self.engine.request(**changes)
+        except IsingLabError as exc:
+            self.statusBar().showMessage(f"Not applied: {exc}", 8000)
+            self.controls.set_values(self.engine.params)
+            return
+        self._request_times[serial] = time.perf_counter()
+        if "size" in changes or "coupling" in changes:
+            p = self.engine.params
+            self.observables.set_model(p.size, p.coupling)
+            self.observables.clear()
+
+    # ---- display tick ----
+    def refresh(self) -> None:
+        snap = self.engine.latest()
+        if self.engine.error:
+            self._engine_failed(self.engine.error)
+            return
+        samples = self.engine.drain_measurements()
+        if samples:
+            self._feed_observables(samples)
+        if snap is None or snap.serial == self._shown_serial:
+            return
+        self._shown_serial = snap.serial
+        self.lattice.set_spins(snap.spins)
+        if snap.cluster is not None:
+            self.lattice.set_cluster_mask(snap.cluster)
+        self._note_latency(snap)
+        self._frames.append(time.perf_counter())
+        self._update_status(snap)
+
+    def _feed_observables(self, samples) -> None:
+        eq = [s for s in samples if s.equilibrated]
+        self.observables.add_trace(np.array([s.sweeps for s in samples], float),
+                                   np.array([s.e for s in samples]), np.array([s.m for s in samples]))
+        if eq:
+            self.observables.add_samples(np.array([s.temperature for s in eq]),
+                                         np.array([s.e for s in eq]), np.array([s.m for s in eq]))
+
+    def _note_latency(self, snap) -> None:
+        done = [k for k in self._request_times if k <= snap.request_serial]
+        for k in done:
+            self.latency_log.append((k, snap.published_at - self._request_times.pop(k)))
+
+    def _update_status(self, snap) -> None:
+        now = time.perf_counter()
+        self._frames = [t for t in self._frames if now - t < 1.0]
+        p = snap.params
+        tc = abs(p.coupling) * 2.269185314213022
+        ratio = f"{p.temperature / tc:.4f}" if tc else "—"
+        self.status_label.setText(
+            f"T = {p.temperature:.3f}  T/T_c = {ratio}   {snap.sweeps_per_s:,.0f} sweeps/s   "
+            f"{snap.flips_per_ns:.2f} flips/ns   {len(self._frames)} fps   {snap.kernel}")
+
+    def _engine_failed(self, message: str) -> None:
+        self.actions_["run"].setChecked(False)
+        self.statusBar().showMessage(f"Simulation stopped: {message}")
+        self.engine.error = None
+
+    # ---- layout ----
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._restored:  # restore once, after every dock exists
+            self._restored = True
+            self.restore_layout()
+
+    def restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        try:
+            if isinstance(geometry, QByteArray):
+                self.restoreGeometry(geometry)
+            if isinstance(state, QByteArray) and not self.restoreState(state, LAYOUT_VERSION):
+                self.statusBar().showMessage("Saved layout is from another version: using the default", 5000)
+        except (TypeError, ValueError):
+            self.statusBar().showMessage("Saved layout unreadable: using the default", 5000)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        self.settings.sync()
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+
+    # ---- misc ----
+    def _about(self) -> None:
+        QMessageBox.about(self, "About isinglab",
+                          f"isinglab {__version__}\n\nThe 2D Ising model live: criticality, the "
+                          "renormalization group and the Hamiltonian a network learns (after Lin, "
+                          "Tegmark & Rolnick, arXiv 1608.08225).")
+
+    def _save_screenshot_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+        path, _ = QFileDialog.getSaveFileName(self, "Save window as PNG", "isinglab.png", "PNG (*.png)")
+        if path:
+            try:
+                self.save_screenshot(path)
+                self.statusBar().showMessage(f"Saved {path}", 5000)
+            except OSError as exc:
+                QMessageBox.warning(self, "Could not save", str(exc))
+
+    def save_screenshot(self, path: str) -> None:
+        from .screenshot import grab_window_png
+        grab_window_png(self, path)
+
+    def closeEvent(self, event):
+        self.timer.stop()
+        self.save_layout()
+        self.engine.stop(timeout=1.0)
+        self.lattice.close_view()
+        super().closeEvent(event)

@@ -1,0 +1,5 @@
+"""One place that picks the Qt binding (PySide6) for pyqtgraph, vispy and superqt."""
+import os
+
+os.environ.setdefault("QT_API", "pyside6")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")

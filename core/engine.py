@@ -1,0 +1,230 @@
+"""The simulation loop on its own thread: owns a sampler, applies parameter changes between chunks,
+publishes immutable snapshots for whoever displays or analyses them.
+
+Nothing here blocks the caller: `request()` only records the change, the loop applies it at the
+next chunk boundary, and `latest()` returns the newest snapshot (a reference swap, no lock held
+while computing). Chunks are sized so that one takes about `chunk_seconds` of kernel time, which
+bounds the latency from a slider move to a frame simulated at the new temperature.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .backends import make_sampler
+from .backends.base import initial_spins
+from .errors import IsingLabError
+from .params import CLUSTER_ALGORITHMS, ModelParams
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published state: spins are a private read-only copy."""
+
+    serial: int
+    params: ModelParams
+    spins: np.ndarray
+    sweeps: int
+    e: float
+    m: float
+    request_serial: int  # the last parameter request applied before this state was simulated
+    sweeps_per_s: float
+    flips_per_ns: float
+    published_at: float  # time.perf_counter()
+    cluster: np.ndarray | None = field(default=None, compare=False)
+    kernel: str = ""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    temperature: float
+    sweeps: int
+    e: float
+    m: float
+    equilibrated: bool
+
+
+class Engine:
+    """Runs a sampler on a daemon thread. Thread-safe public methods; one loop thread."""
+
+    def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.008,
+                 publish_interval: float = 1 / 120, settle_sweeps: int | None = None,
+                 backend: str = "numba"):
+        self._params = params.validated()
+        self._backend = backend
+        self._sampler = make_sampler(self._params, initial=initial, backend=backend)
+        self.chunk_seconds = chunk_seconds
+        self.publish_interval = publish_interval
+        self._settle = settle_sweeps
+        self._lock = threading.Lock()
+        self._pending: dict = {}
+        self._pending_reset: str | None = None
+        self._request_serial = 0
+        self._applied_serial = 0
+        self._running = threading.Event()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._step_requests = 0
+        self._sweeps_per_chunk: int | None = None  # None = auto
+        self._measurements: collections.deque[Measurement] = collections.deque(maxlen=100000)
+        self._since_change = 0
+        self._latest: Snapshot | None = None
+        self._serial = 0
+        self._rate = (0.0, 0.0)
+        self._last_publish = 0.0
+        self.error: str | None = None
+        self._thread: threading.Thread | None = None
+        self._publish()
+
+    # ---- control (any thread) ----
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="isinglab-engine", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop the loop thread; True when it has ended within the timeout."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def set_running(self, running: bool) -> None:
+        (self._running.set if running else self._running.clear)()
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._running.is_set()
+
+    def step(self, sweeps: int = 1) -> None:
+        """Advance `sweeps` sweeps even while paused."""
+        with self._lock:
+            self._step_requests += sweeps
+        self._wake.set()
+
+    def request(self, **changes) -> int:
+        """Ask for new parameters (any ModelParams field); returns the request's serial number.
+
+        Validated here, so a bad value raises IsingLabError in the caller and is never applied.
+        """
+        with self._lock:
+            merged = {**self._pending, **changes}
+            self._params.with_(**merged).validated()
+            self._pending = merged
+            self._request_serial += 1
+            serial = self._request_serial
+        self._wake.set()
+        return serial
+
+    def reset(self, state: str = "random") -> None:
+        initial_spins(2, state)  # validates the name now, in the caller
+        with self._lock:
+            self._pending_reset = state
+            self._request_serial += 1
+        self._wake.set()
+
+    def set_sweeps_per_chunk(self, n: int | None) -> None:
+        if n is not None and n < 1:
+            raise IsingLabError("sweeps per frame must be at least 1")
+        self._sweeps_per_chunk = n
+
+    @property
+    def params(self) -> ModelParams:
+        """The parameters including requests not yet applied."""
+        with self._lock:
+            return self._params.with_(**self._pending)
+
+    def latest(self) -> Snapshot:
+        return self._latest
+
+    def drain_measurements(self) -> list[Measurement]:
+        out = []
+        while self._measurements:
+            out.append(self._measurements.popleft())
+        return out
+
+    # ---- the loop thread ----
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._apply_pending()
+                with self._lock:
+                    steps, self._step_requests = self._step_requests, 0
+                if self._running.is_set():
+                    self._run_chunk(self._chunk_sweeps())
+                elif steps:
+                    self._run_chunk(steps)
+                else:
+                    self._wake.wait(0.05)
+                    self._wake.clear()
+        except Exception as exc:  # surface to the GUI instead of dying silently
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._running.clear()
+
+    def _apply_pending(self) -> None:
+        with self._lock:
+            changes, self._pending = self._pending, {}
+            reset, self._pending_reset = self._pending_reset, None
+            serial = self._request_serial
+        if not changes and reset is None:
+            return
+        new = self._params.with_(**changes)
+        if new.size != self._params.size or new.algorithm != self._params.algorithm \
+                or new.seed != self._params.seed:
+            spins = None if new.size != self._params.size else self._sampler.spins()
+            self._sampler = make_sampler(new, spins=spins, backend=self._backend)
+        elif changes:
+            self._sampler.set_params(new)
+        if reset is not None:
+            self._sampler.load(initial_spins(new.size, reset, new.seed + self._sampler.sweeps_done))
+        self._params = new
+        self._applied_serial = serial
+        self._since_change = 0
+        self._publish(force=True)
+
+    def _chunk_sweeps(self) -> int:
+        if self._sweeps_per_chunk:
+            return self._sweeps_per_chunk
+        sps = self._rate[0]
+        return max(1, int(sps * self.chunk_seconds)) if sps > 0 else 1
+
+    def _run_chunk(self, n: int) -> None:
+        t0 = time.perf_counter()
+        flips = self._sampler.sweep(n)
+        dt = max(time.perf_counter() - t0, 1e-9)
+        self._rate = (n / dt, flips / dt / 1e9)
+        self._since_change += n
+        e, m = self._sampler.energy_magnetisation()
+        self._measurements.append(Measurement(self._params.temperature, self._sampler.sweeps_done, e, m,
+                                              self._since_change >= self._settle_sweeps()))
+        self._publish(em=(e, m))
+
+    def _settle_sweeps(self) -> int:
+        if self._settle is not None:
+            return self._settle
+        return 10 if self._params.algorithm in CLUSTER_ALGORITHMS else 100
+
+    def _publish(self, force: bool = False, em: tuple[float, float] | None = None) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_publish < self.publish_interval:
+            return
+        spins = self._sampler.spins()
+        spins.flags.writeable = False
+        cluster = self._sampler.last_cluster()
+        e, m = em if em is not None else self._sampler.energy_magnetisation()
+        self._serial += 1
+        self._latest = Snapshot(self._serial, self._params, spins, self._sampler.sweeps_done, e, m,
+                                self._applied_serial, self._rate[0], self._rate[1], now, cluster,
+                                self._sampler.kernel_name)
+        self._last_publish = now

@@ -1,0 +1,377 @@
+"""Multi-spin coded (bit-packed) checkerboard Metropolis: 64 spins per uint64 word.
+
+Layout
+------
+Site (i, j) of the L x L periodic lattice is black if (i + j) is even, white otherwise. Each
+sublattice is an (L, L // 128) uint64 array; bit b of word k in row i holds the site of that
+colour at column j = 2 * x + p with x = 64 * k + b, where p = i % 2 for black and
+p = 1 - i % 2 for white. A set bit means spin up (+1). L must be a multiple of 128.
+
+Neighbours of a site at (row i, lane x) of one colour all lie in the other colour's array:
+up / down are rows i -/+ 1 at the same x (same word, same bit); left / right are row i at x and
+at x - 1 when (i + colour) is even (colour 0 = black, 1 = white), else at x + 1. The shifted
+lane is built from the word and its row neighbour with periodic wrap:
+x - 1: (S << 1) | (S_prev >> 63);  x + 1: (S >> 1) | (S_next << 63).
+
+Update of one colour
+--------------------
+a_n = spin XOR neighbour_n marks anti-aligned neighbours; adders give their count c (0..4) as
+three bit planes. Flipping spin s costs dE = 2 J (4 - 2 c) + 2 h s for either sign of J (the
+sign lives in the table, so no extra XOR is needed), so each lane belongs to one of 10 classes
+2 * c + (s == +1) with acceptance p = min(1, exp(-beta dE)), stored as round(p * 2**32)
+(ALWAYS = 2**32 for p = 1). A lane accepts iff a uniform 32-bit r < p, decided bit-plane by
+bit-plane (MSB first) for all 64 lanes at once: the first plane where r_b != p_b decides.
+Words stop drawing planes as soon as every lane is decided; lanes with p = 1 (or 0) need no
+randomness. The draw for plane b of word w (flat index row * W + k) in half-sweep
+2 * sweep + colour is draw64(key, ((2 * sweep + colour) * L * W + w) * 32 + b): reproducible
+from the key whatever the thread count or loop order.
+
+Public API
+----------
+pack(spins) -> (black, white); unpack(black, white, out=None) -> int8 (L, L)
+flip_probability_table(beta, coupling, field) -> uint64[10]
+multispin_sweeps(black, white, table, key, sweep0, n_sweeps) -> None (in place)
+bond_sum_and_magnetisation_packed(black, white) -> (sum_i s_i (s_right + s_down), sum_i s_i)
+neighbour_classes(black, white, colour) -> int8 (L, L) class per site (test helper)
+"""
+import math
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import intrinsic
+
+from .rng import GAMMA, mix64
+
+ZERO = np.uint64(0)
+ONE = np.uint64(1)
+ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+SH1 = np.uint64(1)
+SH2 = np.uint64(2)
+SH63 = np.uint64(63)
+N_PLANES = 32
+N_CLASSES = 10
+ALWAYS = np.uint64(1 << 32)
+P_GAMMA = np.uint64((N_PLANES * int(GAMMA)) % (1 << 64))   # counter step between words
+FIXED_PLANES = 10    # planes every word gets without branching; ~5 % of words need more
+CHUNK_WORDS = 128    # words per parallel task: scratch fits L1, allocation is amortised
+GROUP_TIERS = (2, 4, 6, 10)   # group counts compiled for (padded with empty groups)
+
+
+@intrinsic
+def _ctpop(typingctx, x):
+    """LLVM popcount (a single instruction on x86 with POPCNT)."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.uint64(types.uint64), codegen
+
+
+# ---------------------------------------------------------------- packing
+
+@njit(nogil=True, cache=True)
+def _pack_into(spins, black, white):
+    L = spins.shape[0]
+    for i in range(L):
+        for colour in range(2):
+            dst = black if colour == 0 else white
+            p = (i + colour) % 2
+            for k in range(L // 128):
+                w = ZERO
+                for b in range(64):
+                    if spins[i, 2 * (64 * k + b) + p] > 0:
+                        w |= ONE << np.uint64(b)
+                dst[i, k] = w
+
+
+def pack(spins):
+    """(L, L) array of +1/-1 -> (black, white) uint64 arrays of shape (L, L // 128)."""
+    spins = np.ascontiguousarray(spins)
+    L = spins.shape[0]
+    assert spins.shape == (L, L) and L % 128 == 0, "multispin needs an L x L lattice, L % 128 == 0"
+    black = np.empty((L, L // 128), np.uint64)
+    white = np.empty((L, L // 128), np.uint64)
+    _pack_into(spins, black, white)
+    return black, white
+
+
+@njit(nogil=True, cache=True)
+def _unpack_into(black, white, out):
+    L, W = black.shape
+    for i in range(L):
+        for colour in range(2):
+            src = black if colour == 0 else white
+            p = (i + colour) % 2
+            for k in range(W):
+                w = src[i, k]
+                for b in range(64):
+                    bit = np.int64((w >> np.uint64(b)) & ONE)  # int64: uint64 * int -> float
+                    out[i, 2 * (64 * k + b) + p] = 2 * bit - 1
+
+
+def unpack(black, white, out=None):
+    """(black, white) -> int8 (L, L) spins (+1/-1), written into out when given."""
+    L = black.shape[0]
+    if out is None:
+        out = np.empty((L, L), np.int8)
+    _unpack_into(black, white, out)
+    return out
+
+
+# ---------------------------------------------------------------- probabilities
+
+def flip_probability_table(beta, coupling, field):
+    """uint64[10]: entry 2 * c + (s == +1) is round(min(1, exp(-beta dE)) * 2**32), dE =
+    2 J (4 - 2 c) + 2 h s with c anti-aligned neighbours; exactly ALWAYS (2**32) when dE <= 0."""
+    table = np.empty(N_CLASSES, np.uint64)
+    for c in range(5):
+        for up in range(2):
+            dE = 2.0 * coupling * (4 - 2 * c) + 2.0 * field * (1.0 if up else -1.0)
+            if dE <= 0.0:
+                q = 1 << 32
+            else:
+                # p < 1 never rounds up to "always": the class stays random
+                q = min(int(round(math.exp(-beta * dE) * 2.0**32)), (1 << 32) - 1)
+            table[2 * c + up] = np.uint64(q)
+    return table
+
+
+def _groups(table):
+    """The lanes that need random bits, as groups of one threshold each.
+
+    Returns (sel, planes): group q holds the lanes with
+    ((s ^ sel[q,0]) | sel[q,1]) & (c0 ^ sel[q,2]) & (c1 ^ sel[q,3]) & (c2 ^ sel[q,4]) set
+    (one c, one spin sign or either sign when both share a threshold, as at h = 0), and
+    planes[q, b] is all ones iff bit 31 - b of its threshold is set. The group count is padded
+    to a few sizes with empty groups (c0 = c2 = 1 never occurs) so that few kernels compile.
+    """
+    rows = []
+    for c in range(5):
+        p_dn, p_up = int(table[2 * c]), int(table[2 * c + 1])
+        cbits = [ZERO if (c >> n) & 1 else ALL for n in range(3)]
+        if p_dn == p_up and p_up != int(ALWAYS):
+            rows.append(([ZERO, ALL] + cbits, p_up))
+        else:
+            for xs, p in ((ALL, p_dn), (ZERO, p_up)):
+                if p != int(ALWAYS):
+                    rows.append(([xs, ZERO] + cbits, p))
+    n = next(g for g in GROUP_TIERS if g >= len(rows))
+    sel = np.empty((n, 5), np.uint64)
+    sel[:] = [ZERO, ALL, ZERO, ALL, ZERO]       # empty group: needs c0 = c2 = 1
+    planes = np.zeros((n, N_PLANES), np.uint64)
+    for q, (row, p) in enumerate(rows):
+        sel[q] = row
+        for b in range(N_PLANES):
+            if (p >> (N_PLANES - 1 - b)) & 1:
+                planes[q, b] = ALL
+    return sel, planes
+
+
+# ---------------------------------------------------------------- word-level logic
+
+@njit(inline="always", nogil=True, cache=True)
+def _anti_count(s, up, down, same, side):
+    """Bit-sliced count (c0, c1, c2) of anti-aligned neighbours: 4 lane words in, 3 out."""
+    a1 = s ^ up
+    a2 = s ^ down
+    a3 = s ^ same
+    a4 = s ^ side
+    x12 = a1 ^ a2
+    s3 = x12 ^ a3                      # full adder on a1, a2, a3
+    k3 = (a1 & a2) | (x12 & a3)
+    c0 = s3 ^ a4                       # half adder with a4
+    k4 = s3 & a4
+    return c0, k3 ^ k4, k3 & k4
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _side(prev, same, nxt, left):
+    """The row neighbour at x - 1 (left) or x + 1, from the word and its row neighbours."""
+    if left:
+        return (same << SH1) | (prev >> SH63)
+    return (same >> SH1) | (nxt << SH63)
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _neighbours(O, i, k, L, W, left):
+    """The four other-colour words around word k of row i (see the layout in the docstring)."""
+    side = _side(O[i, k - 1 if k > 0 else W - 1], O[i, k], O[i, k + 1 if k < W - 1 else 0], left)
+    return O[i - 1 if i > 0 else L - 1, k], O[i + 1 if i < L - 1 else 0, k], O[i, k], side
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _group_mask(sel, q, s, c0, c1, c2):
+    return ((s ^ sel[q, 0]) | sel[q, 1]) & (c0 ^ sel[q, 2]) & (c1 ^ sel[q, 3]) & (c2 ^ sel[q, 4])
+
+
+# ---------------------------------------------------------------- sweeps
+#
+# A chunk of rows is done in passes over flat scratch arrays (one word per entry) so that
+# LLVM vectorises each pass over words (8 per AVX-512 register): classify every word, then
+# FIXED_PLANES bit planes for every word without branches, then finish the few words with
+# undecided lanes one by one. The outcome is the same as deciding each word alone.
+
+@njit(inline="always", nogil=True, cache=True)
+def _classify_row(S, O, i, colour, sel, G, gm, und, acc, rowbuf, w0):
+    """Group masks, undecided lanes and the always-accept lanes of every word of row i."""
+    L, W = S.shape
+    rowbuf[0] = O[i, W - 1]             # row i of O with one wrapped word at each end
+    rowbuf[1:W + 1] = O[i]
+    rowbuf[W + 1] = O[i, 0]
+    up = O[i - 1 if i > 0 else L - 1]
+    down = O[i + 1 if i < L - 1 else 0]
+    left = (i + colour) % 2 == 0
+    for k in range(W):
+        s = S[i, k]
+        side = _side(rowbuf[k], rowbuf[k + 1], rowbuf[k + 2], left)
+        c0, c1, c2 = _anti_count(s, up[k], down[k], rowbuf[k + 1], side)
+        u = ZERO
+        for q in range(G):
+            m = _group_mask(sel, q, s, c0, c1, c2)
+            gm[q, w0 + k] = m
+            u |= m
+        und[w0 + k] = u
+        acc[w0 + k] = ~u
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _fixed_planes(gm, und, acc, z, planes, G, n):
+    """Planes 0 .. FIXED_PLANES - 1 for all n words, branch-free (vectorised over words)."""
+    for b in range(FIXED_PLANES):
+        zb = np.uint64(b) * GAMMA
+        for w in range(n):
+            r = mix64(z[w] + zb)
+            t = ZERO
+            for q in range(G):
+                t |= gm[q, w] & planes[q, b]
+            u = und[w]
+            acc[w] |= u & t & ~r
+            und[w] = u & ~(t ^ r)
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _finish_word(gm, u, a, zw, planes, G, w):
+    """Remaining planes of one word until its lanes are decided (undecided at the end: reject)."""
+    for b in range(FIXED_PLANES, N_PLANES):
+        r = mix64(zw + np.uint64(b) * GAMMA)
+        t = ZERO
+        for q in range(G):
+            t |= gm[q, w] & planes[q, b]
+        a |= u & t & ~r
+        u &= ~(t ^ r)
+        if u == ZERO:
+            break
+    return a
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _half_sweep(S, O, colour, key, ctr0, sel, planes, tag):
+    """Update every word of colour array S (other colour O); ctr0 = (2 sweep + colour) L W.
+
+    tag is a tuple whose length is the group count: a compile-time constant, so the group
+    loops unroll and the word loops vectorise.
+    """
+    G = len(tag)
+    L, W = S.shape
+    rows = max(1, CHUNK_WORDS // W)
+    n_chunks = (L + rows - 1) // rows
+    for ch in prange(n_chunks):
+        i0 = ch * rows
+        nr = min(rows, L - i0)
+        n = nr * W
+        buf = np.empty((G + 3) * n + W + 2, np.uint64)   # one allocation per chunk
+        gm = buf[:G * n].reshape((G, n))
+        und = buf[G * n:(G + 1) * n]
+        acc = buf[(G + 1) * n:(G + 2) * n]
+        z = buf[(G + 2) * n:(G + 3) * n]
+        for ii in range(nr):
+            _classify_row(S, O, i0 + ii, colour, sel, G, gm, und, acc, buf[(G + 3) * n:], ii * W)
+        zc = key + (ctr0 + np.uint64(i0 * W)) * P_GAMMA
+        for w in range(n):
+            z[w] = zc + np.uint64(w) * P_GAMMA   # = key + counter(word w, plane 0) * GAMMA
+        _fixed_planes(gm, und, acc, z, planes, G, n)
+        for w in range(n):
+            if und[w] != ZERO:
+                acc[w] = _finish_word(gm, und[w], acc[w], z[w], planes, G, w)
+        Sw = S[i0:i0 + nr].reshape(n)   # rows are contiguous
+        for w in range(n):
+            Sw[w] ^= acc[w]
+
+
+@njit(nogil=True, cache=True)
+def _sweeps(black, white, key, sweep0, n_sweeps, sel, planes, tag):
+    L, W = black.shape
+    n_words = np.uint64(L * W)
+    for t in range(n_sweeps):
+        half = np.uint64(2) * np.uint64(sweep0 + t)
+        _half_sweep(black, white, 0, key, half * n_words, sel, planes, tag)
+        _half_sweep(white, black, 1, key, (half + ONE) * n_words, sel, planes, tag)
+
+
+def multispin_sweeps(black, white, table, key, sweep0, n_sweeps):
+    """n_sweeps Metropolis sweeps (black then white half-sweeps) in place.
+
+    table from flip_probability_table; key: np.uint64 stream key; sweep0: sweeps already done
+    with this key, so consecutive calls continue one random stream.
+    """
+    sel, planes = _groups(table)
+    _sweeps(black, white, np.uint64(key), int(sweep0), int(n_sweeps), sel, planes,
+            (0,) * sel.shape[0])
+
+
+# ---------------------------------------------------------------- measurements
+
+@njit(nogil=True, cache=True)
+def bond_sum_and_magnetisation_packed(black, white):
+    """(sum_i s_i (s_right + s_down), sum_i s_i) by popcount: every bond has one black end, so
+    bond_sum = 2 N - 2 * (anti-aligned neighbours summed over black sites)."""
+    L, W = black.shape
+    anti = 0
+    up_spins = 0
+    for i in range(L):
+        left = i % 2 == 0
+        for k in range(W):
+            s = black[i, k]
+            up, down, same, side = _neighbours(white, i, k, L, W, left)
+            # int64 sums: mixing uint64 with int would promote to float
+            anti += np.int64(_ctpop(s ^ up) + _ctpop(s ^ down) + _ctpop(s ^ same) + _ctpop(s ^ side))
+            up_spins += np.int64(_ctpop(s) + _ctpop(white[i, k]))
+    n = L * L
+    return 2 * n - 2 * anti, 2 * up_spins - n
+
+
+def _class_selectors():
+    """Selectors of the 10 single classes 2 c + (s == +1), in class order (see _groups)."""
+    sel = np.empty((N_CLASSES, 5), np.uint64)
+    for cls in range(N_CLASSES):
+        c = cls >> 1
+        sel[cls] = [ZERO if cls & 1 else ALL, ZERO] + [ZERO if (c >> n) & 1 else ALL for n in range(3)]
+    return sel
+
+
+@njit(nogil=True, cache=True)
+def _classes(black, white, colour, sel):
+    L, W = black.shape
+    S, O = (black, white) if colour == 0 else (white, black)
+    gm = np.empty((N_CLASSES, W), np.uint64)
+    und = np.empty(W, np.uint64)
+    acc = np.empty(W, np.uint64)
+    rowbuf = np.empty(W + 2, np.uint64)
+    out = np.full((L, L), -1, np.int8)
+    for i in range(L):
+        _classify_row(S, O, i, colour, sel, N_CLASSES, gm, und, acc, rowbuf, 0)
+        p = (i + colour) % 2
+        for k in range(W):
+            for b in range(64):
+                for cls in range(N_CLASSES):
+                    if (gm[cls, k] >> np.uint64(b)) & ONE:
+                        out[i, 2 * (64 * k + b) + p] = cls
+    return out
+
+
+def neighbour_classes(black, white, colour):
+    """int8 (L, L): class 2 c + (s == +1) at every site of the colour (0 black, 1 white), -1
+    elsewhere, from the kernel's own classification pass (for tests against a plain lattice)."""
+    return _classes(black, white, colour, _class_selectors())
