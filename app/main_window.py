@@ -246,5 +246,6 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         self.save_layout()
         self.engine.stop(timeout=1.0)
+        self.observables.shutdown()
         self.lattice.close_view()
         super().closeEvent(event)

@@ -26,7 +26,8 @@ Error bars:
 * Bins with fewer than `min_samples` samples are not reported.
 
 Cost: each bin caches its result and recomputes only after new samples arrived; tau_int (one
-FFT per series) is re-estimated only after the bin grew by a quarter since the last estimate.
+FFT per series, on the newest 8192 samples) is re-estimated only after the bin grew by a quarter
+since the last estimate.
 Each bin keeps at most `max_samples` samples, the oldest dropped.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ from .stats import MAX_JACKKNIFE_BLOCKS, binned_mean, choose_blocks, jackknife, 
 OBSERVABLES = ("m_abs", "e", "c", "chi")
 FULL_ANALYSIS_SAMPLES = 16  # below this, tau_int and blocking are meaningless
 TAU_REFRESH_FRACTION = 0.25  # re-estimate tau_int after this relative growth of a bin
+TAU_WINDOW = 8192  # tau_int from the newest samples only: bounds the FFT to ~1 ms
 _INITIAL_CAPACITY = 256
 _MAX_BIN_INDEX = 2**52  # T / w must stay an exact integer range for float64
 
@@ -120,7 +122,7 @@ def _detrended(x: np.ndarray, dt: np.ndarray, sdt2: float) -> np.ndarray:
     """x minus its least-squares slope in T (dt = T - mean T, so the mean of x is kept)."""
     if sdt2 == 0.0:
         return x
-    return x - (np.dot(dt, x) / sdt2) * dt
+    return x - (float((dt * x).sum()) / sdt2) * dt  # not np.dot: BLAS threads cost ms here
 
 
 def _naive(x: np.ndarray) -> tuple[float, float]:
@@ -153,10 +155,10 @@ class TemperatureScan:
         self._width = _finite("bin width", width)
         if self._width <= 0.0:
             raise IsingLabError(f"bin width must be > 0, got {self._width:g}")
-        self.min_samples = _positive_int("min_samples", min_samples, 2)
-        self.max_samples = _positive_int("max_samples", max_samples,
-                                         max(self.min_samples, FULL_ANALYSIS_SAMPLES))
-        self.detrend = bool(detrend)
+        self._min_samples = _positive_int("min_samples", min_samples, 2)
+        self._max_samples = _positive_int("max_samples", max_samples,
+                                          max(self._min_samples, FULL_ANALYSIS_SAMPLES))
+        self._detrend = bool(detrend)
         self._bins: dict[int, _Bin] = {}
         self._result = None
 
@@ -171,6 +173,11 @@ class TemperatureScan:
     @property
     def width(self) -> float:
         return self._width
+
+    # read-only: cached bin results depend on them
+    min_samples = property(lambda self: self._min_samples)
+    max_samples = property(lambda self: self._max_samples)
+    detrend = property(lambda self: self._detrend)
 
     def set_model(self, size: int, coupling: float) -> None:
         """New lattice size or coupling: old bins describe another system, so they go."""
@@ -218,12 +225,12 @@ class TemperatureScan:
         keys = self.bin_index(t)
         a = np.abs(m)
         if np.all(keys == keys[0]):  # the usual case: the slider sits in one bin
-            self._bin(int(keys[0])).extend(t, e, a, self.max_samples)
+            self._bin(int(keys[0])).extend(t, e, a, self._max_samples)
         else:  # stable sort keeps the time order inside each bin
             order = np.argsort(keys, kind="stable")
             uniq, starts = np.unique(keys[order], return_index=True)
             for k, idx in zip(uniq, np.split(order, starts[1:])):
-                self._bin(int(k)).extend(t[idx], e[idx], a[idx], self.max_samples)
+                self._bin(int(k)).extend(t[idx], e[idx], a[idx], self._max_samples)
         self._result = None
 
     def _bin(self, key: int) -> _Bin:
@@ -234,7 +241,8 @@ class TemperatureScan:
 
     def _taus(self, b: _Bin, r_e: np.ndarray, r_a: np.ndarray) -> tuple[float, float]:
         if b.tau is None or b.since_tau >= max(FULL_ANALYSIS_SAMPLES, TAU_REFRESH_FRACTION * b.n):
-            b.tau = (tau_int(r_e).tau, tau_int(r_a).tau)
+            w = slice(-TAU_WINDOW, None)
+            b.tau = (tau_int(r_e[w]).tau, tau_int(r_a[w]).tau)
             b.since_tau = 0
         return b.tau
 
@@ -244,8 +252,8 @@ class TemperatureScan:
         t, e, a = b.t[:n], b.e[:n], b.a[:n]
         dt = t - t[0]  # exact zeros when T is constant: no spurious slope from round-off
         dt -= dt.mean()
-        sdt2 = float(np.dot(dt, dt))
-        if not self.detrend or sdt2 <= n * (1e-9 * self._width) ** 2:
+        sdt2 = float((dt * dt).sum())
+        if not self._detrend or sdt2 <= n * (1e-9 * self._width) ** 2:
             sdt2 = 0.0
         r_e, r_a = _detrended(e, dt, sdt2), _detrended(a, dt, sdt2)
         t_mean = float(t.mean())
@@ -275,7 +283,7 @@ class TemperatureScan:
         return self._result
 
     def _assemble(self) -> dict:
-        keys = sorted(k for k, b in self._bins.items() if b.n >= self.min_samples)
+        keys = sorted(k for k, b in self._bins.items() if b.n >= self._min_samples)
         rows = []
         for k in keys:
             b = self._bins[k]
@@ -290,7 +298,8 @@ class TemperatureScan:
         }
         for i, name in enumerate(OBSERVABLES):
             out[name] = {"mean": table[:, 2 + 2 * i].copy(), "err": table[:, 3 + 2 * i].copy()}
-        for arr in (out["T"], out["T_mean"], out["n"], *(out[k][f] for k in OBSERVABLES for f in ("mean", "err"))):
+        stats_arrays = (out[k][f] for k in OBSERVABLES for f in ("mean", "err"))
+        for arr in (out["T"], out["T_mean"], out["n"], *stats_arrays):
             arr.setflags(write=False)  # cached and shared with every caller
         return out
 
@@ -305,7 +314,7 @@ class TemperatureScan:
             "size": self._size,
             "coupling": self._coupling,
             "bin_width": self._width,
-            "min_samples": self.min_samples,
+            "min_samples": self._min_samples,
             "T": clean(res["T"]),
             "T_mean": clean(res["T_mean"]),
             "n": [int(x) for x in res["n"]],

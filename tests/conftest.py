@@ -1,3 +1,29 @@
 import os
+import threading
+import time
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Every test gets its own settings folder: no test reads or writes the user's settings."""
+    monkeypatch.setenv("ISINGLAB_CONFIG_DIR", str(tmp_path / "config"))
+    yield
+
+
+def _isinglab_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("isinglab") and t.is_alive()]
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_threads():
+    """Fail a test that leaves an engine, panel worker or task thread running."""
+    before = set(_isinglab_threads())
+    yield
+    deadline = time.monotonic() + 2.0
+    while (left := [t for t in _isinglab_threads() if t not in before]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not left, f"threads left running: {[t.name for t in left]}"

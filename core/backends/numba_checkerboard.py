@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import PARALLEL_MIN_SITES
 from ..kernels import checkerboard as cb
 from ..kernels.rng import stream_key
 from ..params import ModelParams
@@ -16,7 +17,8 @@ class CheckerboardSampler(Sampler):
     def __init__(self, params: ModelParams, spins: np.ndarray):
         super().__init__(params)
         self._key = stream_key(self.params.seed, 1)
-        self._sweeps = _KERNELS[self.params.algorithm]
+        parallel, serial = _KERNELS[self.params.algorithm]
+        self._sweeps = parallel if self.n_spins >= PARALLEL_MIN_SITES else serial
         self.load(spins)
         self._on_params()
 

@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from . import PARALLEL_MIN_SITES
 from .rng import draw32
 
 ALWAYS = np.uint64(1 << 32)  # above every 32-bit draw: always accept
@@ -75,8 +76,7 @@ def _neighbour_sum(mid, up, dn, x, xs):
     return np.int32(up[x]) + np.int32(dn[x]) + np.int32(mid[x]) + np.int32(mid[xs])
 
 
-@njit(nogil=True, cache=True, parallel=True)
-def bond_sum_and_magnetisation(sub):
+def _bond_sum_and_magnetisation(sub):
     """(sum_<ij> s_i s_j over the 2N bonds, sum_i s_i): every bond joins a colour-0 site to a
     colour-1 site, so summing s * (neighbour sum) over colour 0 counts each bond once."""
     L, H = sub.shape[1], sub.shape[2]
@@ -95,6 +95,15 @@ def bond_sum_and_magnetisation(sub):
         bonds[i] = b
         mags[i] = m
     return bonds.sum(), mags.sum()
+
+
+_bonds_parallel = njit(nogil=True, cache=True, parallel=True)(_bond_sum_and_magnetisation)
+_bonds_serial = njit(nogil=True, cache=True)(_bond_sum_and_magnetisation)
+
+
+def bond_sum_and_magnetisation(sub):
+    kernel = _bonds_parallel if sub.size >= PARALLEL_MIN_SITES else _bonds_serial
+    return kernel(sub)
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -121,15 +130,15 @@ def _heatbath_site(own, mid, up, dn, thr, key, rowbase, x, xs):
     own[x] = np.int8(1) if draw32(key, rowbase + np.uint64(x)) < t else np.int8(-1)
 
 
-def _make_sweeps(site):
-    """Build a parallel sweep kernel around a per-site update (Metropolis or heat-bath)."""
+def _make_sweeps(site, parallel):
+    """Build a sweep kernel around a per-site update (Metropolis or heat-bath)."""
 
     @njit(nogil=True, cache=True)
     def row(own, mid, up, dn, thr, key, rowbase, lo, hi, d):
         for x in range(lo, hi):  # contiguous and branch-free: vectorised
             site(own, mid, up, dn, thr, key, rowbase, x, x + d)
 
-    @njit(nogil=True, cache=True, parallel=True)
+    @njit(nogil=True, cache=True, parallel=parallel)
     def sweeps(sub, thr, key, sweep0, n_sweeps):
         L, H = sub.shape[1], sub.shape[2]
         for t in range(n_sweeps):
@@ -149,5 +158,6 @@ def _make_sweeps(site):
     return sweeps
 
 
-metropolis_sweeps = _make_sweeps(_metropolis_site)
-heatbath_sweeps = _make_sweeps(_heatbath_site)
+# (parallel, serial) pairs: the serial build serves lattices below PARALLEL_MIN_SITES
+metropolis_sweeps = (_make_sweeps(_metropolis_site, True), _make_sweeps(_metropolis_site, False))
+heatbath_sweeps = (_make_sweeps(_heatbath_site, True), _make_sweeps(_heatbath_site, False))

@@ -201,11 +201,6 @@ def _neighbours(O, i, k, L, W, left):
     return O[i - 1 if i > 0 else L - 1, k], O[i + 1 if i < L - 1 else 0, k], O[i, k], side
 
 
-@njit(inline="always", nogil=True, cache=True)
-def _group_mask(sel, q, s, c0, c1, c2):
-    return ((s ^ sel[q, 0]) | sel[q, 1]) & (c0 ^ sel[q, 2]) & (c1 ^ sel[q, 3]) & (c2 ^ sel[q, 4])
-
-
 # ---------------------------------------------------------------- sweeps
 #
 # A chunk of rows is done in passes over flat scratch arrays (one word per entry) so that
@@ -214,26 +209,71 @@ def _group_mask(sel, q, s, c0, c1, c2):
 # undecided lanes one by one. The outcome is the same as deciding each word alone.
 
 @njit(inline="always", nogil=True, cache=True)
-def _classify_row(S, O, i, colour, sel, G, gm, und, acc, rowbuf, w0):
-    """Group masks, undecided lanes and the always-accept lanes of every word of row i."""
-    L, W = S.shape
-    rowbuf[0] = O[i, W - 1]             # row i of O with one wrapped word at each end
-    rowbuf[1:W + 1] = O[i]
-    rowbuf[W + 1] = O[i, 0]
-    up = O[i - 1 if i > 0 else L - 1]
-    down = O[i + 1 if i < L - 1 else 0]
-    left = (i + colour) % 2 == 0
+def _count_word(s, up, down, same, side, cnt, w):
+    c0, c1, c2 = _anti_count(s, up, down, same, side)
+    cnt[0, w] = c0
+    cnt[1, w] = c1
+    cnt[2, w] = c2
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _load_rows(O, i0, nr, ob):
+    """ob[1:] = rows i0 - 1 .. i0 + nr of O (periodic) flattened; ob[0] pads reads at w - 1."""
+    L, W = O.shape
+    top = (i0 - 1) % L
+    bottom = (i0 + nr) % L
     for k in range(W):
-        s = S[i, k]
-        side = _side(rowbuf[k], rowbuf[k + 1], rowbuf[k + 2], left)
-        c0, c1, c2 = _anti_count(s, up[k], down[k], rowbuf[k + 1], side)
-        u = ZERO
-        for q in range(G):
-            m = _group_mask(sel, q, s, c0, c1, c2)
-            gm[q, w0 + k] = m
-            u |= m
-        und[w0 + k] = u
-        acc[w0 + k] = ~u
+        ob[1 + k] = O[top, k]
+        ob[1 + (nr + 1) * W + k] = O[bottom, k]
+    src = O.reshape(L * W)[i0 * W:]
+    dst = ob[1 + W:]
+    for w in range(nr * W):
+        dst[w] = src[w]
+    ob[0] = ZERO
+    ob[(nr + 2) * W + 1] = ZERO
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _count_chunk(S, O, colour, i0, nr, cnt, ob, lm):
+    """Anti-aligned neighbour counts (bit planes cnt[0..2]) for rows i0 .. i0 + nr - 1 of S:
+    one flat pass over the chunk, taking the side neighbour from the word before or after by
+    a per-row mask, then a fix for the one word per row whose side neighbour wraps around.
+    Views start at each neighbour's offset so that every index is the plain loop counter
+    (an offset index might be negative for numba, which then wraps it and LLVM gathers)."""
+    L, W = S.shape
+    n = nr * W
+    _load_rows(O, i0, nr, ob)
+    for ii in range(nr):
+        m = ALL if (i0 + ii + colour) % 2 == 0 else ZERO      # all ones: neighbour at x - 1
+        for k in range(W):
+            lm[ii * W + k] = m
+    s_ = S.reshape(L * W)[i0 * W:]
+    up, prev, same, nxt, down = ob[1:], ob[W:], ob[W + 1:], ob[W + 2:], ob[2 * W + 1:]
+    for w in range(n):
+        m = lm[w]
+        side = (_side(prev[w], same[w], ZERO, True) & m) | (_side(ZERO, same[w], nxt[w], False) & ~m)
+        _count_word(s_[w], up[w], down[w], same[w], side, cnt, w)
+    for ii in range(nr):
+        left = (i0 + ii + colour) % 2 == 0
+        w = ii * W + (0 if left else W - 1)
+        side = _side(same[ii * W + W - 1], same[w], same[ii * W], left)
+        _count_word(s_[w], up[w], down[w], same[w], side, cnt, w)
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _group_masks(Sw, cnt, sel, gm, und, acc, n):
+    """gm[q] = lanes of group q, und = their union (random lanes), acc = the rest (accepted
+    without random bits); one pass per group, its selector held in registers."""
+    for w in range(n):
+        und[w] = ZERO
+    for q in range(gm.shape[0]):
+        xs, ds, x0, x1, x2 = sel[q, 0], sel[q, 1], sel[q, 2], sel[q, 3], sel[q, 4]
+        for w in range(n):
+            m = ((Sw[w] ^ xs) | ds) & (cnt[0, w] ^ x0) & (cnt[1, w] ^ x1) & (cnt[2, w] ^ x2)
+            gm[q, w] = m
+            und[w] |= m
+    for w in range(n):
+        acc[w] = ~und[w]
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -270,8 +310,8 @@ def _finish_word(gm, u, a, zw, planes, G, w):
 def _half_sweep(S, O, colour, key, ctr0, sel, planes, tag):
     """Update every word of colour array S (other colour O); ctr0 = (2 sweep + colour) L W.
 
-    tag is a tuple whose length is the group count: a compile-time constant, so the group
-    loops unroll and the word loops vectorise.
+    tag: a tuple as long as the group count, making that count a compile-time constant so
+    the group loops unroll inside the vectorised word loops.
     """
     G = len(tag)
     L, W = S.shape
@@ -281,13 +321,16 @@ def _half_sweep(S, O, colour, key, ctr0, sel, planes, tag):
         i0 = ch * rows
         nr = min(rows, L - i0)
         n = nr * W
-        buf = np.empty((G + 3) * n + W + 2, np.uint64)   # one allocation per chunk
+        buf = np.empty((G + 7) * n + (nr + 2) * W + 2, np.uint64)   # one allocation per chunk
         gm = buf[:G * n].reshape((G, n))
-        und = buf[G * n:(G + 1) * n]
-        acc = buf[(G + 1) * n:(G + 2) * n]
-        z = buf[(G + 2) * n:(G + 3) * n]
-        for ii in range(nr):
-            _classify_row(S, O, i0 + ii, colour, sel, G, gm, und, acc, buf[(G + 3) * n:], ii * W)
+        cnt = buf[G * n:(G + 3) * n].reshape((3, n))
+        und = buf[(G + 3) * n:(G + 4) * n]
+        acc = buf[(G + 4) * n:(G + 5) * n]
+        z = buf[(G + 5) * n:(G + 6) * n]
+        lm = buf[(G + 6) * n:(G + 7) * n]
+        Sw = S[i0:i0 + nr].reshape(n)   # the chunk's rows are contiguous
+        _count_chunk(S, O, colour, i0, nr, cnt, buf[(G + 7) * n:], lm)
+        _group_masks(Sw, cnt, sel, gm, und, acc, n)
         zc = key + (ctr0 + np.uint64(i0 * W)) * P_GAMMA
         for w in range(n):
             z[w] = zc + np.uint64(w) * P_GAMMA   # = key + counter(word w, plane 0) * GAMMA
@@ -295,7 +338,6 @@ def _half_sweep(S, O, colour, key, ctr0, sel, planes, tag):
         for w in range(n):
             if und[w] != ZERO:
                 acc[w] = _finish_word(gm, und[w], acc[w], z[w], planes, G, w)
-        Sw = S[i0:i0 + nr].reshape(n)   # rows are contiguous
         for w in range(n):
             Sw[w] ^= acc[w]
 
@@ -355,18 +397,18 @@ def _class_selectors():
 def _classes(black, white, colour, sel):
     L, W = black.shape
     S, O = (black, white) if colour == 0 else (white, black)
-    gm = np.empty((N_CLASSES, W), np.uint64)
-    und = np.empty(W, np.uint64)
-    acc = np.empty(W, np.uint64)
-    rowbuf = np.empty(W + 2, np.uint64)
+    n = L * W
+    cnt = np.empty((3, n), np.uint64)
+    gm = np.empty((N_CLASSES, n), np.uint64)
+    _count_chunk(S, O, colour, 0, L, cnt, np.empty((L + 2) * W + 2, np.uint64), np.empty(n, np.uint64))
+    _group_masks(S.reshape(n), cnt, sel, gm, np.empty(n, np.uint64), np.empty(n, np.uint64), n)
     out = np.full((L, L), -1, np.int8)
     for i in range(L):
-        _classify_row(S, O, i, colour, sel, N_CLASSES, gm, und, acc, rowbuf, 0)
         p = (i + colour) % 2
         for k in range(W):
             for b in range(64):
                 for cls in range(N_CLASSES):
-                    if (gm[cls, k] >> np.uint64(b)) & ONE:
+                    if (gm[cls, i * W + k] >> np.uint64(b)) & ONE:
                         out[i, 2 * (64 * k + b) + p] = cls
     return out
 

@@ -1,0 +1,134 @@
+"""ObservablesPanel: scan points, exact curves (Kaufman off the GUI thread), clear, live traces."""
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
+
+from isinglab.app.observables_panel import TRACE_LENGTH, ObservablesPanel
+from isinglab.core import exact
+
+WAIT_MS = 20000  # a Kaufman job may queue behind another panel's
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = ObservablesPanel(size=8, coupling=1.0)
+    qtbot.addWidget(p)
+    p.resize(900, 800)
+    p.show()
+    return p
+
+
+def _feed(panel, temps, n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    for T in temps:
+        panel.add_samples(np.full(n, T), rng.normal(-1.0, 0.05, n), rng.normal(0.5, 0.1, n))
+
+
+def test_panel_builds(panel):
+    assert panel.objectName() == "observablesPanel"
+    button = panel.findChild(QToolButton, "clearScanButton")
+    assert button is not None and button.toolTip()
+    assert set(panel.plots) == {"m_abs", "e", "c", "chi"}
+    assert all(isinstance(p, pg.PlotItem) for p in panel.plots.values())
+    assert panel.plots["e"].getAxis("bottom").labelText.startswith("T")
+    assert panel.scan.size == 8
+    for name in ("m_abs", "e", "c"):  # Onsager's curves; chi has none
+        assert len(panel.onsager_curves[name].getData()[0]) > 0
+    assert len(panel.onsager_curves["chi"].getData()[0] or []) == 0  # no closed form
+    assert panel.tc_lines["e"].value() == pytest.approx(exact.TC)
+
+
+def test_scatter_items_hold_the_binned_points(panel, qtbot):
+    _feed(panel, [2.0, 2.3, 2.6])
+    qtbot.waitUntil(lambda: len(panel.points["e"].getData()[0]) == 3, timeout=2000)  # throttled redraw
+    res = panel.scan.result()
+    for name in ("m_abs", "e", "c", "chi"):
+        x, y = panel.points[name].getData()
+        np.testing.assert_allclose(x, res["T_mean"])
+        np.testing.assert_allclose(y, res[name]["mean"])
+        np.testing.assert_allclose(panel.error_bars[name].opts["top"], res[name]["err"])
+    np.testing.assert_allclose(res["T"], [2.0, 2.3, 2.6])
+
+
+def test_redraw_is_throttled(panel, qtbot):
+    calls = []
+    original = panel.scan.result
+    panel.scan.result = lambda: calls.append(1) or original()
+    for _ in range(20):
+        _feed(panel, [2.0], n=5)
+    assert calls == []  # add_samples itself never analyses the scan
+    qtbot.waitUntil(lambda: len(calls) > 0, timeout=2000)
+    assert len(calls) == 1
+
+
+def test_kaufman_curve_for_current_size(panel, qtbot):
+    qtbot.waitUntil(panel.kaufman_ready, timeout=WAIT_MS)
+    t, e = panel.kaufman_curves["e"].getData()
+    _, c = panel.kaufman_curves["c"].getData()
+    assert len(t) >= 150
+    for i in (0, len(t) // 2, len(t) - 1):
+        assert e[i] == pytest.approx(exact.kaufman_energy(8, t[i]))
+        assert c[i] == pytest.approx(exact.kaufman_specific_heat(8, t[i]))
+    assert "L = 8" in panel.legend.getLabel(panel.kaufman_curves["e"]).text
+
+
+def test_clear_empties_the_points(panel, qtbot):
+    _feed(panel, [2.0, 2.4])
+    panel.refresh()
+    assert len(panel.points["c"].getData()[0]) == 2
+    qtbot.mouseClick(panel.findChild(QToolButton, "clearScanButton"), Qt.LeftButton)
+    assert len(panel.scan) == 0
+    for name in panel.points:
+        assert len(panel.points[name].getData()[0]) == 0
+
+
+def test_set_model_recomputes_finite_size_curve(panel, qtbot):
+    qtbot.waitUntil(panel.kaufman_ready, timeout=WAIT_MS)
+    _, c8 = panel.kaufman_curves["c"].getData()
+    _feed(panel, [2.0])
+    panel.set_model(12, 1.0)
+    assert len(panel.scan) == 0 and panel.scan.size == 12  # old bins belong to another L
+    qtbot.waitUntil(panel.kaufman_ready, timeout=WAIT_MS)
+    t, c = panel.kaufman_curves["c"].getData()
+    assert c.max() != pytest.approx(c8.max())
+    k = len(t) // 3
+    assert c[k] == pytest.approx(exact.kaufman_specific_heat(12, t[k]))
+    assert "L = 12" in panel.legend.getLabel(panel.kaufman_curves["e"]).text
+    panel.set_model(8, 1.0)  # cached: shown at once, no worker round trip
+    assert panel.kaufman_ready()
+    np.testing.assert_allclose(panel.kaufman_curves["c"].getData()[1], c8)
+
+
+def test_coupling_scales_tc_and_has_no_curve_when_not_exact(panel, qtbot):
+    panel.set_model(9, -1.0)  # odd L with J < 0: frustrated, no Kaufman solution
+    qtbot.waitUntil(panel.kaufman_ready, timeout=WAIT_MS)
+    assert len(panel.kaufman_curves["e"].getData()[0] or []) == 0
+    assert len(panel.onsager_curves["m_abs"].getData()[0] or []) == 0  # staggered: not shown
+    panel.set_model(8, 2.0)
+    assert panel.tc_lines["c"].value() == pytest.approx(2.0 * exact.TC)
+
+
+def test_current_temperature_marker(panel, qtbot):
+    panel.set_current_temperature(2.5)  # moves with the throttled redraw
+    qtbot.waitUntil(lambda: panel.current_lines["e"].isVisible(), timeout=2000)
+    for line in panel.current_lines.values():
+        assert line.isVisible() and line.value() == pytest.approx(2.5)
+    lo, hi = panel.plots["e"].getViewBox().viewRange()[0]
+    assert lo < 2.5 < hi
+    panel.set_current_temperature(float("nan"))
+    panel.refresh()
+    assert not panel.current_lines["e"].isVisible()
+
+
+def test_traces_keep_the_last_measurements(panel):
+    n = TRACE_LENGTH + 500
+    sweeps = np.arange(n, dtype=float)
+    e, m = -sweeps / n, -np.linspace(0, 1, n)
+    for i in range(0, n, 7):
+        panel.add_trace(sweeps[i:i + 7], e[i:i + 7], m[i:i + 7])
+    x, y = panel.traces["e"].getData()
+    np.testing.assert_allclose(x, sweeps[-TRACE_LENGTH:])
+    np.testing.assert_allclose(y, e[-TRACE_LENGTH:])
+    np.testing.assert_allclose(panel.traces["m"].getData()[1], np.abs(m[-TRACE_LENGTH:]))
