@@ -173,9 +173,10 @@ class MainWindow(QMainWindow):
                                          np.array([s.e for s in eq]), np.array([s.m for s in eq]))
 
     def _note_latency(self, snap) -> None:
-        done = [k for k in self._request_times if k <= snap.request_serial]
-        for k in done:
-            self.latency_log.append((k, snap.published_at - self._request_times.pop(k)))
+        """Slider move -> first displayed frame that was simulated with the new parameters."""
+        now = time.perf_counter()
+        for k in [k for k in self._request_times if k <= snap.request_serial]:
+            self.latency_log.append((k, now - self._request_times.pop(k)))
 
     def _update_status(self, snap) -> None:
         now = time.perf_counter()
@@ -193,6 +194,13 @@ class MainWindow(QMainWindow):
         self.engine.error = None
 
     # ---- layout ----
+    def fit_lattice_dock(self, min_side: int = 512) -> None:
+        """Give the lattice dock at least min_side x min_side on screen (default layout sizes)."""
+        self.resizeDocks([self.docks["latticeDock"]], [max(min_side, self.width() * 3 // 5)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["controlsDock"], self.docks["observablesDock"]],
+                         [self.height() * 2 // 5, self.height() * 3 // 5], Qt.Orientation.Vertical)
+
     def showEvent(self, event):
         super().showEvent(event)
         if not self._restored:  # restore once, after every dock exists

@@ -37,16 +37,45 @@ Cost: one float32 real 2-D FFT per snapshot (the mean is removed first, so float
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import scipy.fft
+from scipy.optimize import OptimizeWarning, curve_fit
 
+from .backends import make_sampler
 from .errors import IsingLabError
+from .exact import critical_temperature, onsager_correlation_length
+from .params import ModelParams
+from .stats import BLOCK_TAUS, tau_int
+from .tasks import TaskState
 
-FFT_WORKERS = 2
+FFT_WORKERS = 2  # scipy.fft threads: 1024^2 in ~5 ms (float32) on the 2-core machine
+TAU_WINDOW = 8192  # |m| values kept per series for tau_int
+MIN_SAMPLES = 16  # fewer measurements give no usable error bars
+MIN_GROUPS = 8  # jackknife groups; fewer make the error of the error > 25 %
+SIGNAL_TO_NOISE = 3.0  # a fit window ends where the data fall below 3 error bars
+T_MIN_EXP = 1  # the projected correlator is one-particle dominated from t = 1 on (checked)
+MIN_FIT_POINTS = 3
+XI_FIT_MIN, XI_FIT_MAX = 0.05, 10.0  # fit bounds: lattice spacings, and units of L
+XI_LIMIT_FRACTION = 0.5  # a fitted xi above L/2 is reported as the bound "> L/2"
+FINITE_SIZE_FRACTION = 0.25  # xi above L/4: finite-size dominated (warning); eta is fitted
+R_MIN_ETA = 3  # the eta window starts here: lattice corrections at r = 2 bias eta by ~ +2 %
+ETA_MIN_POINTS = 4
+MAX_FIT_EVALS = 2000
+SECOND_MOMENT_RATIO_BELOW = math.sqrt(0.4)  # xi_2nd / xi_exp below T_c, scaling limit
+SUBTRACTION_TEXT = {"none": "<s0 sr> (<m> = 0 by symmetry)", "m_abs": "<s0 sr> - <|m|>^2",
+                    "m": "<s0 sr> - <m>^2"}
+
+# rapidity grid for `two_particle`: u in [0, 15] (the sech tail beyond is < 1e-6), trapezoid
+_U = np.linspace(0.0, 15.0, 601)
+_COSH_U = np.cosh(_U)
+_U_WEIGHTS = np.tanh(_U) ** 2 / _COSH_U * np.gradient(_U)
+_U_WEIGHTS[[0, -1]] *= 0.5
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -228,9 +257,10 @@ class BlockAccumulator:
         self.block_size = 1
         self.n = 0
         self._m_abs = np.empty(TAU_WINDOW)
+        self._m_abs_col = layout.slices()["m_abs"].start
 
     def add(self, row: np.ndarray) -> None:
-        self._m_abs[self.n % TAU_WINDOW] = row[self.layout.slices()["m_abs"].start]
+        self._m_abs[self.n % TAU_WINDOW] = row[self._m_abs_col]
         self.n += 1
         self._open += row
         self._open_n += 1
@@ -258,8 +288,7 @@ class BlockAccumulator:
     def m_abs_series(self) -> np.ndarray:
         """The newest min(n, TAU_WINDOW) values of |m|, oldest first."""
         k = min(self.n, TAU_WINDOW)
-        return np.roll(self._m_abs, -(self.n % TAU_WINDOW))[TAU_WINDOW - k:] if self.n > TAU_WINDOW \
-            else self._m_abs[:k].copy()
+        return self._m_abs[np.arange(self.n - k, self.n) % TAU_WINDOW]
 
     def tau(self) -> float:
         """Integrated autocorrelation time of |m| in rows (0.5 for independent rows)."""
@@ -483,3 +512,270 @@ def fit_eta(g: np.ndarray, g_err: np.ndarray, replicas: np.ndarray, size: int):
     fit = {"window": [R_MIN_ETA, r_max], "amplitude": float(p[0]), "eta": float(p[1]),
            "b": float(p[2] * size)}
     return Estimate(float(p[1]), err), fit
+
+
+# ----------------------------------------------------------------------------- analysis
+
+def subtraction(temperature: float, coupling: float = 1.0, field: float = 0.0) -> str:
+    """Which c0 makes G connected: "none" (0), "m_abs" (<|m|>^2) or "m" (<m>^2); see module doc."""
+    if field != 0.0:
+        return "m"
+    if coupling != 0.0 and temperature < critical_temperature(coupling):
+        return "m_abs"
+    return "none"
+
+
+def _curves(rows: np.ndarray, layout: Layout, mode: str) -> dict:
+    """Connected curves from mean rows (vectorised over leading axes)."""
+    sl = layout.slices()
+    L = layout.size
+    col = lambda name: rows[..., sl[name].start]  # noqa: E731
+    m2 = col("m2")
+    c0 = {"none": np.zeros_like(m2), "m_abs": col("m_abs") ** 2, "m": col("m") ** 2}[mode]
+    excess = (m2 - c0)[..., None]
+    return {
+        "g_full": rows[..., sl["axis"]] + m2[..., None],
+        "g": rows[..., sl["axis"]] + excess,
+        "c": rows[..., sl["proj"]] + L * excess,
+        "radial": rows[..., sl["radial"]] + excess,
+        "s": rows[..., sl["sk"]],
+        "s0": L * L * (m2 - c0),
+        "s_kmin": col("s_kmin"),
+        "m_abs": col("m_abs"),
+    }
+
+
+@dataclass
+class CorrelationResult:
+    """Curves with jackknife errors, the three estimators and Onsager's exact xi for one (L, T)."""
+
+    size: int
+    temperature: float
+    coupling: float
+    field: float
+    n_samples: int
+    n_groups: int
+    subtraction: str
+    r: np.ndarray
+    g: np.ndarray
+    g_err: np.ndarray
+    t: np.ndarray
+    c: np.ndarray
+    c_err: np.ndarray
+    k: np.ndarray
+    s: np.ndarray
+    s_err: np.ndarray
+    chi: Estimate
+    xi_exp: Estimate
+    xi_2nd: Estimate
+    eta: Estimate | None
+    xi_exact: float | None
+    g_full: np.ndarray
+    g_full_err: np.ndarray
+    r_radial: np.ndarray | None = None
+    g_radial: np.ndarray | None = None
+    g_radial_err: np.ndarray | None = None
+    fit_exp: dict | None = None
+    fit_eta: dict | None = None
+    warnings: list = dataclasses.field(default_factory=list)
+
+    @property
+    def xi_2nd_expected(self) -> float | None:
+        """Onsager's xi, times sqrt(2/5) below T_c (second-moment length, scaling limit)."""
+        if self.xi_exact is None:
+            return None
+        return self.xi_exact * (SECOND_MOMENT_RATIO_BELOW if self.subtraction == "m_abs" else 1.0)
+
+    def exp_fit_curve(self, t) -> np.ndarray | None:
+        """The fitted C(t) at the given t, or None without a fit."""
+        f = self.fit_exp
+        if f is None:
+            return None
+        phi = two_particle if f["form"] == "two-particle" else one_particle
+        return periodic_model(phi, self.size, f["t0"])(np.asarray(t, dtype=np.float64), f["amplitude"], f["xi"])
+
+    def eta_fit_curve(self, r) -> np.ndarray | None:
+        """The fitted <s_0 s_r> at the given r, or None without a fit."""
+        f = self.fit_eta
+        if f is None:
+            return None
+        return eta_model(np.asarray(r, dtype=np.float64), f["amplitude"], f["eta"], f["b"] / self.size)
+
+    def to_json(self) -> dict:
+        out = {
+            "size": self.size, "temperature": self.temperature, "coupling": self.coupling,
+            "field": self.field, "n_samples": self.n_samples, "jackknife_groups": self.n_groups,
+            "subtraction": SUBTRACTION_TEXT[self.subtraction],
+            "xi_exp": self.xi_exp.to_json(), "xi_2nd": self.xi_2nd.to_json(),
+            "xi_exact": self.xi_exact, "xi_2nd_expected": self.xi_2nd_expected,
+        }
+        if self.eta is not None:
+            out["eta"] = self.eta.to_json()
+        out["chi"] = self.chi.to_json()
+        if self.xi_2nd.ok:
+            out["xi_2nd_samples_for_1pct"] = second_moment_samples(self.size, self.xi_2nd.value, 0.01)
+        out.update(r=self.r.tolist(), g=self.g.tolist(), g_err=self.g_err.tolist(),
+                   t=self.t.tolist(), c=self.c.tolist(), c_err=self.c_err.tolist())
+        if self.g_radial is not None:
+            out.update(r_radial=self.r_radial.tolist(), g_radial=self.g_radial.tolist(),
+                       g_radial_err=self.g_radial_err.tolist())
+        out.update(k=self.k.tolist(), s=self.s.tolist(), s_err=self.s_err.tolist())
+        out["fits"] = {"xi_exp": self.fit_exp, "eta": self.fit_eta}
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def exact_xi(temperature: float, coupling: float = 1.0, field: float = 0.0) -> float | None:
+    """Onsager's axis correlation length (inf at T_c), None where it does not apply (h != 0, J = 0)."""
+    if field != 0.0 or coupling == 0.0:
+        return None
+    return float(onsager_correlation_length(temperature, coupling))
+
+
+def near_critical(size: int, temperature: float, coupling: float = 1.0, field: float = 0.0) -> bool:
+    """True where Onsager's xi exceeds L/4: the lattice cannot tell T from T_c; eta is fitted."""
+    xi = exact_xi(temperature, coupling, field)
+    return xi is not None and xi > FINITE_SIZE_FRACTION * size
+
+
+def analyse(block_means: np.ndarray, layout: Layout, temperature: float, coupling: float = 1.0,
+            field: float = 0.0, block_size: int = 1, tau: float = 0.5, n_samples: int | None = None) -> CorrelationResult:
+    """All curves and estimators from block means of measurement rows (oldest block first)."""
+    if block_means.ndim != 2 or block_means.shape[1] != layout.width:
+        raise IsingLabError(f"block means of shape {block_means.shape} do not match an L = {layout.size} layout")
+    if block_means.shape[0] < 2:
+        raise IsingLabError(f"need at least 2 blocks of measurements, got {block_means.shape[0]}")
+    groups, reliable = jackknife_groups(block_means, block_size, tau)
+    mode = subtraction(temperature, coupling, field)
+    full = _curves(groups.mean(axis=0), layout, mode)
+    rep = _curves(_replicas(groups), layout, mode)
+    err = {k: _spread(v) for k, v in rep.items()}
+    L = layout.size
+    below = mode == "m_abs"
+    xi_exp, exp_fit = fit_xi_exp(full["c"], err["c"], rep["c"], L, below)
+    xi_2nd = fit_xi_2nd(float(full["s0"]), float(full["s_kmin"]), rep["s0"], rep["s_kmin"], L)
+    eta, eta_fit = None, None
+    if near_critical(L, temperature, coupling, field):
+        eta, eta_fit = fit_eta(full["g_full"], err["g_full"], rep["g_full"], L)
+    half = layout.half
+    res = CorrelationResult(
+        size=L, temperature=float(temperature), coupling=float(coupling), field=float(field),
+        n_samples=int(n_samples if n_samples is not None else block_means.shape[0] * block_size),
+        n_groups=groups.shape[0], subtraction=mode,
+        r=np.arange(half, dtype=np.float64), g=full["g"], g_err=err["g"],
+        t=np.arange(half, dtype=np.float64), c=full["c"], c_err=err["c"],
+        k=_k_bins(L)[2], s=full["s"], s_err=err["s"],
+        chi=Estimate(float(full["s0"]) / temperature, float(err["s0"]) / temperature),
+        xi_exp=xi_exp, xi_2nd=xi_2nd, eta=eta, xi_exact=exact_xi(temperature, coupling, field),
+        g_full=full["g_full"], g_full_err=err["g_full"], fit_exp=exp_fit, fit_eta=eta_fit)
+    if layout.radial:
+        res.r_radial, res.g_radial, res.g_radial_err = _radial_bins(L)[2], full["radial"], err["radial"]
+    res.warnings = _collect_warnings(res, reliable)
+    return res
+
+
+def _collect_warnings(res: CorrelationResult, reliable: bool) -> list:
+    out = []
+    L = res.size
+    xi = max((x for x in (res.xi_exp.value if res.xi_exp.ok or res.xi_exp.limit == ">" else None,
+                          res.xi_exact) if x is not None), default=None)
+    if xi is not None and xi > FINITE_SIZE_FRACTION * L:
+        out.append(f"xi > L/4 = {FINITE_SIZE_FRACTION * L:g}: finite-size dominated")
+    if not reliable:
+        out.append(f"too few independent samples: {res.n_groups} jackknife groups shorter than "
+                   f"{BLOCK_TAUS:g} tau_int; error bars are underestimated")
+    for name, est in (("xi_exp", res.xi_exp), ("xi_2nd", res.xi_2nd), ("eta", res.eta)):
+        if est is not None and not est.ok and est.reason:
+            out.append(f"{name}: {est.reason}")
+    return out
+
+
+# ----------------------------------------------------------------------------- a stream of snapshots
+
+class CorrelationSeries:
+    """Snapshots of one (L, T, J, h) accumulated for `result()`; not thread-safe."""
+
+    def __init__(self, size: int, radial: bool = True, max_blocks: int = 64):
+        self.layout = Layout(int(size), bool(radial))
+        self.blocks = BlockAccumulator(self.layout, max_blocks)
+
+    @property
+    def n(self) -> int:
+        return self.blocks.n
+
+    def add(self, spins, coupling: float = 1.0) -> None:
+        s = _spins_array(spins)
+        if s.shape[0] != self.layout.size:
+            raise IsingLabError(f"configuration of L = {s.shape[0]} added to an L = {self.layout.size} series")
+        self.blocks.add(measure(s, coupling, self.layout.radial))
+
+    def add_row(self, row: np.ndarray) -> None:
+        self.blocks.add(row)
+
+    def result(self, temperature: float, coupling: float = 1.0, field: float = 0.0) -> CorrelationResult:
+        if self.n < MIN_SAMPLES:
+            raise IsingLabError(f"{self.n} snapshots are too few for correlation estimates (need {MIN_SAMPLES})")
+        b = self.blocks
+        return analyse(b.block_means(), self.layout, temperature, coupling, field,
+                       block_size=b.block_size, tau=b.tau(), n_samples=b.n)
+
+
+def auto_algorithm(params: ModelParams) -> str:
+    """Wolff (fast decorrelation near T_c) where it applies (h = 0, J != 0), else heat bath."""
+    return "wolff" if params.field == 0.0 and params.coupling != 0.0 else "heatbath"
+
+
+def _initial_state(params: ModelParams) -> str:
+    """Ordered start below T_c (no long-lived domain walls), random otherwise."""
+    if params.coupling > 0.0 and params.temperature < critical_temperature(params.coupling):
+        return "down" if params.field < 0.0 else "up"
+    return "random"
+
+
+def sample(params: ModelParams, sweeps: int = 4000, thermalize: int | None = None, radial: bool = True,
+           task: TaskState | None = None) -> tuple[CorrelationResult, dict]:
+    """Simulate, measure G every ~tau_int sweeps, analyse; returns (result, run info).
+
+    A pilot run after thermalisation measures tau_int of |m| (in sweeps); measurements are then
+    spaced by max(1, round(tau_int)) sweeps, within the `sweeps` measured sweeps.
+    """
+    params = params.validated()
+    if not isinstance(sweeps, int) or sweeps < MIN_SAMPLES:
+        raise IsingLabError(f"sweeps must be an integer >= {MIN_SAMPLES}, got {sweeps!r}")
+    therm = max(200, sweeps // 10) if thermalize is None else int(thermalize)
+    task = task or TaskState()
+    sampler = make_sampler(params, initial=_initial_state(params))
+    pilot = min(2000, max(100, sweeps // 10))
+    total = therm + pilot + sweeps
+    _advance(sampler, therm, task, 0, total, "thermalising")
+    m_abs = np.empty(pilot)
+    for i in range(pilot):
+        sampler.sweep(1)
+        m_abs[i] = abs(sampler.energy_magnetisation()[1])
+        if i % 64 == 0:
+            task.progress((therm + i) / total, "measuring tau")
+    tau = tau_int(m_abs).tau
+    every = max(1, min(round(tau), sweeps // MIN_SAMPLES))
+    series = CorrelationSeries(params.size, radial)
+    done = therm + pilot
+    for i in range(sweeps // every):
+        sampler.sweep(every)
+        series.add(sampler.spins(), params.coupling)
+        done += every
+        if i % 16 == 0:
+            task.progress(done / total, "measuring G(r)")
+    task.progress(1.0, "analysing")
+    result = series.result(params.temperature, params.coupling, params.field)
+    info = {"algorithm": params.algorithm, "sweeps": sweeps, "thermalize": therm, "pilot_sweeps": pilot,
+            "tau_int_sweeps": float(tau), "measure_every": every}
+    return result, info
+
+
+def _advance(sampler, n: int, task: TaskState, start: int, total: int, text: str) -> None:
+    chunk = max(1, (1 << 22) // sampler.n_spins)
+    done = 0
+    while done < n:
+        k = min(chunk, n - done)
+        sampler.sweep(k)
+        done += k
+        task.progress((start + done) / total, text)

@@ -102,7 +102,7 @@ def check_size(size, algorithm: str = "metropolis") -> int:
 def lattice_bytes(size: int, algorithm: str) -> int:
     """Working memory of one sampler: spins plus the algorithm's scratch arrays."""
     n = size * size
-    scratch = {"wolff": 9, "swendsen-wang": 18, "multispin": 0.25}.get(algorithm, 0)
+    scratch = {"wolff": 12, "swendsen-wang": 4, "multispin": 0.25}.get(algorithm, 0)
     return int(n * (1 + scratch) + n)  # + one snapshot copy
 
 

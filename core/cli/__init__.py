@@ -47,7 +47,10 @@ def main(argv=None, extra_commands=(), hooks=None, default_command=None) -> int:
     parser = build_parser(mods)
     if not argv and default_command:
         argv = [default_command]
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -53,9 +53,10 @@ TRUST = 1.0  # trust radius of a Newton step on a lattice of side S: TRUST / S i
 MAX_STEPS = 10  # Newton / bisection steps per ladder size
 MIN_MATCH_SIDE = 4  # matched lattices smaller than this are dominated by finite size
 MIN_NU_SIDE = 8
-DEFAULT_SNAPSHOTS = 40000
+DEFAULT_SNAPSHOTS = 20000
 MIN_SNAPSHOTS = 2000
 N_BLOCKS = 20
+TRUNCATED_OPS = 3  # nn, nnn, plaquette: the systematic compares them with all six
 
 
 @dataclass
@@ -109,22 +110,23 @@ def _col(level: int, op: int) -> int:
     return level * N_OPERATORS + op
 
 
-def _level_deltas(big: Moments, small: Moments, n: int) -> tuple[float, float]:
-    """(sum_a D_a, sum_a D'_a) of matching level n (see the module docstring)."""
-    e_big, e_small = _col(0, 0), _col(0, 0)
+def _level_deltas(big: Moments, small: Moments, n: int, ops: int = N_OPERATORS) -> tuple[float, float]:
+    """(sum_a D_a, sum_a D'_a) of matching level n over the first `ops` operators."""
+    e = _col(0, 0)
     d = dp = 0.0
-    for a in range(N_OPERATORS):
+    for a in range(ops):
         i, j = _col(n + 1, a), _col(n, a)
         d += (big.mean[i] - small.mean[j]) / TERMS_PER_SITE[a]
-        dp += (big.cov[i, e_big] - small.cov[j, e_small]) / TERMS_PER_SITE[a]
+        dp += (big.cov[i, e] - small.cov[j, e]) / TERMS_PER_SITE[a]
     return d, dp
 
 
-def matching_estimates(big: Moments, small: Moments, coupling: float, levels) -> np.ndarray:
+def matching_estimates(big: Moments, small: Moments, coupling: float, levels,
+                       ops: int = N_OPERATORS) -> np.ndarray:
     """[K*_n for n in levels] followed by their mean (nan where the slope is not positive)."""
     out = []
     for n in levels:
-        d, dp = _level_deltas(big, small, n)
+        d, dp = _level_deltas(big, small, n, ops)
         out.append(coupling - d / dp if dp > 0 else math.nan)
     return np.array(out + [np.mean(out)])
 
@@ -143,11 +145,11 @@ def rg_eigenvalue(big: Moments, n: int, ops: int = N_OPERATORS) -> float:
     return float(ev.real.max())
 
 
-def nu_estimates(big: Moments, block: int, levels) -> np.ndarray:
+def nu_estimates(big: Moments, block: int, levels, ops: int = N_OPERATORS) -> np.ndarray:
     """[nu from RG step n -> n + 1 for n in levels] followed by their mean."""
     out = []
     for n in levels:
-        lam = rg_eigenvalue(big, n)
+        lam = rg_eigenvalue(big, n, ops)
         out.append(math.log(block) / math.log(lam) if lam > 1.0 else math.nan)
     return np.array(out + [np.mean(out)])
 
@@ -160,10 +162,11 @@ def check_mcrg(size: int, block: int, rule: str, snapshots: int) -> None:
     check_blocking(size, block, 1)
     if not isinstance(snapshots, int) or snapshots < MIN_SNAPSHOTS:
         raise IsingLabError(f"MCRG needs at least {MIN_SNAPSHOTS} snapshots, got {snapshots!r}")
-    if size % (block * block) or size // (block * block) < MIN_MATCH_SIDE:
+    b3 = block ** 3
+    if size % b3 or size // b3 < MIN_MATCH_SIDE:
         raise IsingLabError(
-            f"MCRG matching needs L divisible by b^2 = {block * block} with L / b^2 >= {MIN_MATCH_SIDE} "
-            f"(e.g. L = {MIN_MATCH_SIDE * block * block * 2} for b = {block}), got L = {size}")
+            f"MCRG matches two levels and needs L divisible by b^3 = {b3} with L / b^3 >= {MIN_MATCH_SIDE}, "
+            f"e.g. L = {MIN_MATCH_SIDE * b3} or {2 * MIN_MATCH_SIDE * b3} for b = {block}; got L = {size}")
 
 
 def ladder(size: int, block: int) -> list[int]:
@@ -336,15 +339,29 @@ def _summarise(ev: Evaluation, block: int, rule: str, snapshots: int, seconds: f
     m = len(match_lv) + 1
     kc, tc, nu = est[:m], est[m:2 * m], est[2 * m:]
     kc_err, tc_err, nu_err = err[:m], err[m:2 * m], err[2 * m:]
+    big, small = ev.big.full(), ev.small.full()
+    tc_short = 1.0 / matching_estimates(big, small, ev.coupling, match_lv, TRUNCATED_OPS)[-1]
+    nu_short = nu_estimates(big, block, nu_lv, TRUNCATED_OPS)[-1]
     match = [{"level": n, "side": ev.size // block ** (n + 1), "kc": as_entry(kc[i], kc_err[i]),
               "tc": as_entry(tc[i], tc_err[i])} for i, n in enumerate(match_lv)]
     eigen = [{"level": n, "from": ev.size // block ** n, "to": ev.size // block ** (n + 1),
-              "lambda": as_entry(block ** (1.0 / nu[i]), math.log(block) * block ** (1.0 / nu[i]) * nu_err[i] / nu[i] ** 2),
-              "nu": as_entry(nu[i], nu_err[i])} for i, n in enumerate(nu_lv)]
+              "lambda": as_entry(*_lambda(block, nu[i], nu_err[i])), "nu": as_entry(nu[i], nu_err[i])}
+             for i, n in enumerate(nu_lv)]
     return McrgResult(
         size=ev.size, block=block, rule=rule,
         tc=as_entry(tc[-1], tc_err[-1]), nu=as_entry(nu[-1], nu_err[-1]), kc=as_entry(kc[-1], kc_err[-1]),
-        tc_systematic=float(np.max(np.abs(tc[:-1] - tc[-1]))),
-        nu_systematic=float(np.max(np.abs(nu[:-1] - nu[-1]))),
+        tc_systematic=_systematic(tc, tc_short), nu_systematic=_systematic(nu, nu_short),
         coupling=ev.coupling, snapshots=snapshots, seconds=seconds, match=match, eigen=eigen, search=search,
     )
+
+
+def _systematic(per_level: np.ndarray, truncated: float) -> float:
+    """Largest move of the answer: one level instead of their mean, or 3 operators instead of 6."""
+    best = per_level[-1]
+    return float(max(np.max(np.abs(per_level[:-1] - best)), abs(truncated - best)))
+
+
+def _lambda(block: int, nu: float, nu_err: float) -> tuple[float, float]:
+    """lambda_t = b^(1/nu) and its error propagated from nu's."""
+    lam = block ** (1.0 / nu)
+    return lam, lam * math.log(block) * nu_err / nu ** 2

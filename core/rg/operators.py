@@ -22,8 +22,6 @@ _PAIR_OFFSETS = {
 }
 # terms per site of each operator (its number of placements per lattice site)
 TERMS_PER_SITE = tuple(1 if name == "plaquette" else len(_PAIR_OFFSETS[name]) for name in OPERATORS)
-# shapes needing a lattice of at least this side to be distinct from shorter ones
-MIN_SIDE = 5
 
 
 @njit(nogil=True, cache=True)

@@ -44,6 +44,7 @@ def bench_sw(L, sweeps, repeats, n_threads):
     state = np.array([1], np.uint64)
     parent = sw_workspace(L)
     swendsen_wang_sweeps(spins, 1 / TC, 1.0, 20, state, parent, n_threads)  # compile + equilibrate
+
     def run():
         swendsen_wang_sweeps(spins, 1 / TC, 1.0, sweeps, state, parent, n_threads)
         return sweeps * L * L

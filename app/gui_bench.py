@@ -1,0 +1,106 @@
+"""`isinglab bench --gui`: frame rate, app-side frame cost, slider latency, event-loop stalls and
+simulation throughput of the real window while the slider is dragged from 2.0 to 2.6."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from isinglab.core.cli.commands.bench import measure, set_threads
+from isinglab.core.params import ModelParams
+
+DRAG_FROM, DRAG_TO, DRAG_STEPS, DRAG_SECONDS = 2.0, 2.6, 60, 2.0
+WARM_SECONDS = 1.0
+
+
+class _StallProbe:
+    """A 1 ms timer: the longest gap between its ticks is the longest event-loop block."""
+
+    def __init__(self, timer_cls):
+        self.gaps = []
+        self._last = None
+        self.timer = timer_cls()
+        self.timer.setInterval(1)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self):
+        now = time.perf_counter()
+        if self._last is not None:
+            self.gaps.append(now - self._last)
+        self._last = now
+
+
+def run_gui_benchmark(args) -> dict:
+    from .application import make_app
+    from PySide6.QtCore import QTimer
+    from .main_window import MainWindow
+
+    threads = set_threads(args.threads)
+    params = ModelParams(size=args.size, temperature=DRAG_FROM, algorithm=args.algorithm).validated()
+    headless = measure(params, seconds=2.0)["sweeps_per_s"]
+
+    app = make_app()
+    win = MainWindow(params)
+    win.resize(1280, 800)
+    win.show()
+    win.fit_lattice_dock(512)
+    frame_costs: list[float] = []
+    refresh = win.refresh
+
+    def timed_refresh():
+        shown = win._shown_serial
+        t0 = time.perf_counter()
+        refresh()
+        if win._shown_serial != shown:
+            frame_costs.append(time.perf_counter() - t0)
+
+    win.timer.timeout.disconnect()
+    win.timer.timeout.connect(timed_refresh)
+    probe = _StallProbe(QTimer)
+    state = {}
+
+    def start_drag():
+        frame_costs.clear()
+        win.latency_log.clear()
+        probe.gaps.clear()
+        state.update(t0=time.perf_counter(), sweeps0=win.engine.latest().sweeps,
+                     frames0=win.lattice.frames_drawn, shown0=len(frame_costs))
+        for k in range(DRAG_STEPS + 1):
+            t = DRAG_FROM + (DRAG_TO - DRAG_FROM) * k / DRAG_STEPS
+            QTimer.singleShot(int(1000 * DRAG_SECONDS * k / DRAG_STEPS),
+                              lambda t=t: win.controls.slider.setValue(int(round(t * 1000))))
+        QTimer.singleShot(int(1000 * (DRAG_SECONDS + 0.5)), finish)
+
+    def finish():
+        state["t1"] = time.perf_counter()
+        state["sweeps1"] = win.engine.latest().sweeps
+        state["frames1"] = win.lattice.frames_drawn
+        win.close()
+        app.quit()
+
+    win.actions_["run"].setChecked(True)
+    probe.timer.start()
+    QTimer.singleShot(int(1000 * WARM_SECONDS), start_drag)
+    app.exec()
+    probe.timer.stop()
+    return _report(params, threads, headless, state, frame_costs, win, probe)
+
+
+def _report(params, threads, headless, state, frame_costs, win, probe) -> dict:
+    elapsed = state["t1"] - state["t0"]
+    drawn = state["frames1"] - state["frames0"]
+    lat = np.array([dt for _, dt in win.latency_log]) * 1e3
+    gui_rate = (state["sweeps1"] - state["sweeps0"]) / elapsed
+    return {
+        "size": params.size, "algorithm": params.algorithm, "threads": threads,
+        "view": win.lattice.backend,
+        "fps": (drawn if drawn > 0 else len(frame_costs)) / elapsed,
+        "frame_ms_app": float(np.median(frame_costs) * 1e3) if frame_costs else None,
+        "frame_ms_app_p95": float(np.percentile(frame_costs, 95) * 1e3) if frame_costs else None,
+        "latency_p50_ms": float(np.percentile(lat, 50)) if lat.size else None,
+        "latency_p95_ms": float(np.percentile(lat, 95)) if lat.size else None,
+        "latency_samples": int(lat.size),
+        "max_stall_ms": float(max(probe.gaps) * 1e3) if probe.gaps else None,
+        "sim_sweeps_per_s": gui_rate, "headless_sweeps_per_s": headless,
+        "sim_ratio": gui_rate / headless,
+    }
