@@ -185,8 +185,9 @@ class MainWindow(QMainWindow):
         tc = abs(p.coupling) * 2.269185314213022
         ratio = f"{p.temperature / tc:.4f}" if tc else "—"
         self.status_label.setText(
-            f"T = {p.temperature:.3f}  T/T_c = {ratio}   {snap.sweeps_per_s:,.0f} sweeps/s   "
-            f"{snap.flips_per_ns:.2f} flips/ns   {len(self._frames)} fps   {snap.kernel}")
+            f"T = {p.temperature:.3f}   T/T_c = {ratio}   {snap.sweeps_per_s:,.0f} sweeps/s   "
+            f"{snap.flips_per_ns:.2f} flips/ns   {len(self._frames)} fps")
+        self.status_label.setToolTip(f"kernel: {snap.kernel}, L = {p.size}, sweeps done: {snap.sweeps:,}")
 
     def _engine_failed(self, message: str) -> None:
         self.actions_["run"].setChecked(False)
@@ -213,8 +214,11 @@ class MainWindow(QMainWindow):
         try:
             if isinstance(geometry, QByteArray):
                 self.restoreGeometry(geometry)
-            if isinstance(state, QByteArray) and not self.restoreState(state, LAYOUT_VERSION):
+            if not isinstance(state, QByteArray):
+                QTimer.singleShot(0, self.fit_lattice_dock)  # first start: default proportions
+            elif not self.restoreState(state, LAYOUT_VERSION):
                 self.statusBar().showMessage("Saved layout is from another version: using the default", 5000)
+                QTimer.singleShot(0, self.fit_lattice_dock)
         except (TypeError, ValueError):
             self.statusBar().showMessage("Saved layout unreadable: using the default", 5000)
 
@@ -228,6 +232,7 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, LAYOUT_VERSION)
+        self.fit_lattice_dock()
 
     # ---- misc ----
     def _about(self) -> None:

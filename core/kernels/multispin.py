@@ -292,18 +292,32 @@ def _fixed_planes(gm, und, acc, z, planes, G, n):
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _finish_word(gm, u, a, zw, planes, G, w):
-    """Remaining planes of one word until its lanes are decided (undecided at the end: reject)."""
+def _finish_planes(gm, und, acc, z, planes, G, n, idx):
+    """Planes FIXED_PLANES .. 31 for the few words with undecided lanes, gathered into idx
+    and stepped together (independent chains overlap); lanes undecided at the end reject."""
+    m = 0
+    for w in range(n):
+        if und[w] != ZERO:
+            idx[m] = w
+            m += 1
     for b in range(FIXED_PLANES, N_PLANES):
-        r = mix64(zw + np.uint64(b) * GAMMA)
-        t = ZERO
-        for q in range(G):
-            t |= gm[q, w] & planes[q, b]
-        a |= u & t & ~r
-        u &= ~(t ^ r)
-        if u == ZERO:
+        if m == 0:
             break
-    return a
+        zb = np.uint64(b) * GAMMA
+        pending = ZERO
+        for j in range(m):
+            w = idx[j]
+            r = mix64(z[w] + zb)
+            t = ZERO
+            for q in range(G):
+                t |= gm[q, w] & planes[q, b]
+            u = und[w]
+            acc[w] |= u & t & ~r
+            u &= ~(t ^ r)
+            und[w] = u
+            pending |= u
+        if pending == ZERO:
+            break
 
 
 @njit(parallel=True, nogil=True, cache=True)
@@ -335,9 +349,7 @@ def _half_sweep(S, O, colour, key, ctr0, sel, planes, tag):
         for w in range(n):
             z[w] = zc + np.uint64(w) * P_GAMMA   # = key + counter(word w, plane 0) * GAMMA
         _fixed_planes(gm, und, acc, z, planes, G, n)
-        for w in range(n):
-            if und[w] != ZERO:
-                acc[w] = _finish_word(gm, und[w], acc[w], z[w], planes, G, w)
+        _finish_planes(gm, und, acc, z, planes, G, n, lm.view(np.int64))   # lm is free now
         for w in range(n):
             Sw[w] ^= acc[w]
 

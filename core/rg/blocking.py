@@ -35,24 +35,27 @@ def check_rule(rule: str) -> str:
     return rule
 
 
-def check_blocking(size: int, block: int, levels: int) -> None:
-    """Raise a clear IsingLabError unless an L x L lattice can be blocked `levels` times by b."""
+def check_blocking(size: int, block: int, levels: int, min_side: int = 1) -> None:
+    """Raise a clear IsingLabError unless an L x L lattice can be blocked `levels` times by b,
+    each level keeping a side of at least `min_side`."""
     if not isinstance(block, (int, np.integer)) or isinstance(block, bool) or block < 2:
         raise IsingLabError(f"block size b must be an integer >= 2, got {block!r}")
     if not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) or levels < 0:
         raise IsingLabError(f"number of levels must be a non-negative integer, got {levels!r}")
-    most = max_levels(size, block)
+    most = max_levels(size, block, min_side)
     if levels > most:
+        if size % block ** levels:
+            why = f"L is not divisible by b^{levels} = {block ** levels}"
+        else:
+            why = f"level {levels} would have side {size // block ** levels}, below the minimum {min_side}"
         raise IsingLabError(
-            f"L = {size} allows at most {most} blocking level{'s' if most != 1 else ''} with b = {block} "
-            f"(L must be divisible by b^levels = {block}^{levels} = {block ** levels})"
-        )
+            f"L = {size} allows at most {most} blocking level{'s' if most != 1 else ''} with b = {block}: {why}")
 
 
-def max_levels(size: int, block: int) -> int:
-    """Largest k with L divisible by b^k (each level keeps at least one block spin)."""
+def max_levels(size: int, block: int, min_side: int = 1) -> int:
+    """Largest k with L divisible by b^k and L / b^k >= min_side."""
     k, n = 0, int(size)
-    while n % block == 0 and n >= block:
+    while n % block == 0 and n // block >= min_side:
         n //= block
         k += 1
     return k

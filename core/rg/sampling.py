@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backends import make_sampler
+from ..errors import IsingLabError
 from ..kernels.rng import stream_key
 from ..params import ModelParams
 from ..tasks import Cancelled
@@ -21,7 +22,10 @@ def pick_algorithm(params: ModelParams, algorithm: str = AUTO) -> str:
         return algorithm
     if params.field == 0.0 and params.coupling != 0.0:
         return "wolff"
-    return "heatbath" if params.size % 2 == 0 else "metropolis"
+    if params.size % 2:
+        raise IsingLabError(f"with a field (h = {params.field:g}) or J = 0 the RG flow samples with "
+                            f"heat-bath, which needs an even L; got L = {params.size}")
+    return "heatbath"
 
 
 def thermalisation_sweeps(size: int, algorithm: str) -> int:
