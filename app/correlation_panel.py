@@ -126,12 +126,17 @@ class CorrelationScan:
     def _update(self, b: _Bin) -> ScanUpdate:
         return ScanUpdate(self._model, b.t_mean, b.series.n, b.result, self.points())
 
+    def results(self) -> list:
+        """The newest CorrelationResult of every analysed bin, ascending in T."""
+        return sorted((b.result for b in self._bins.values() if b.result is not None),
+                      key=lambda r: r.temperature)
+
     def points(self) -> dict:
         """xi_exp and xi_2nd of every analysed bin with a fitted value, ascending in T."""
-        rows = sorted((b.result.temperature, b.result) for b in self._bins.values() if b.result is not None)
         out = {}
         for name in ("xi_exp", "xi_2nd"):
-            pts = [(t, getattr(r, name).value, getattr(r, name).err) for t, r in rows if getattr(r, name).ok]
+            pts = [(r.temperature, getattr(r, name).value, getattr(r, name).err)
+                   for r in self.results() if getattr(r, name).ok]
             arr = np.array(pts, dtype=np.float64).reshape(-1, 3)
             out[name] = (arr[:, 0], arr[:, 1], np.nan_to_num(arr[:, 2]))
         return out
@@ -184,6 +189,7 @@ class CorrelationPanel(AnalysisPanel):
         self._model = None
         self._last_serial = None
         self._last_sweeps = None
+        self._last_params = None
         self._last_t = None
         self._settle_until = 0
         self._redraw_timer = QTimer(self)
@@ -248,7 +254,7 @@ class CorrelationPanel(AnalysisPanel):
         plot.setLabel("left", "ξ [lattice spacings]")
         legend = plot.addLegend(offset=(-10, 10))
         self.onsager_curve = plot.plot(pen=_pen(COLOURS["onsager"]), connect="finite")
-        self.second_curve = plot.plot(pen=_pen(COLOURS["xi_2nd"], dashed=True))
+        self.second_curve = plot.plot(pen=_pen(COLOURS["xi_2nd"], dashed=True), connect="finite")
         self.tc_line = pg.InfiniteLine(angle=90, pen=_pen(COLOURS["tc"], dashed=True))
         self.size_line = pg.InfiniteLine(angle=0, pen=_pen(COLOURS["size"], dashed=True),
                                          label="L/4", labelOpts={"position": 0.05, "color": COLOURS["size"]})
@@ -298,16 +304,24 @@ class CorrelationPanel(AnalysisPanel):
         self._last_serial = snapshot.serial
         p = snapshot.params
         self.set_model(p.size, p.coupling, p.field)
-        if p.temperature != self._last_t:
-            self._last_t = p.temperature
+        if p != self._last_params:  # new T (or L, J, h): let the lattice settle first
+            self._last_params = p
             kind = "cluster" if p.algorithm in CLUSTER_ALGORITHMS else "local"
             self._settle_until = snapshot.sweeps + SETTLE_SWEEPS[kind]
-            self.current_line.setValue(p.temperature)
-            self.current_line.setVisible(True)
+            self._show_temperature(p.temperature)
         if snapshot.sweeps < self._settle_until or snapshot.sweeps == self._last_sweeps:
             return  # not yet at the new temperature, or the same lattice again (paused)
         self._last_sweeps = snapshot.sweeps
         self._worker.submit(self.scan.process, snapshot.spins, p)
+
+    def _show_temperature(self, t: float) -> None:
+        """Move the current-T marker, widening the T axis when the slider left it."""
+        self._last_t = t
+        self.current_line.setValue(t)
+        self.current_line.setVisible(True)
+        lo, hi = self.xi_plot.getViewBox().viewRange()[0]
+        if not lo <= t <= hi:
+            self.xi_plot.setXRange(min(lo, t - 0.2), max(hi, t + 0.2), padding=0.0)
 
     def clear(self) -> None:
         """Forget every bin (applied by the worker before its next snapshot)."""
@@ -350,7 +364,8 @@ class CorrelationPanel(AnalysisPanel):
         if res is None:
             for item in (self.g_points, self.radial_curve, self.c_points, self.c_fit, self.eta_fit):
                 item.setData([], [])
-            self.g_bars.setData(x=np.array([]), y=np.array([]))
+            empty = np.array([])  # every array at once: ErrorBarItem keeps old ones otherwise
+            self.g_bars.setData(x=empty, y=empty, top=empty, bottom=empty)
             return
         self._set_positive(self.g_points, res.r, res.g, log_x)
         self.g_bars.setData(**_log_bars(res.r, res.g, res.g_err, log_x))
@@ -391,10 +406,7 @@ class CorrelationPanel(AnalysisPanel):
                 warnings.append(f"too few data for a fit: {u.n} of {corr.MIN_SAMPLES} snapshots at "
                                 f"T = {u.temperature:.3f}")
             else:
-                warnings.extend(u.result.warnings)
-                for name in ("xi_exp", "xi_2nd"):
-                    if not getattr(u.result, name).ok and "too few" not in " ".join(warnings):
-                        warnings.append(f"too few data for a fit of {name}")
+                warnings.extend(u.result.warnings)  # includes why an estimator has no value
         xi = corr.exact_xi(self._last_t, J, h) if self._last_t else None
         if xi is not None and xi > corr.FINITE_SIZE_FRACTION * L and not any("L/4" in w for w in warnings):
             warnings.insert(0, f"ξ > L/4 = {corr.FINITE_SIZE_FRACTION * L:g}: finite-size dominated")

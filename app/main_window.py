@@ -21,6 +21,13 @@ from .settings import LAYOUT_VERSION, open_settings
 DISPLAY_INTERVAL_MS = 16
 
 
+def analysis_panel_classes():
+    """The science panels, in dock order (each an AnalysisPanel with its own dock_name)."""
+    from .blocks_panel import BlocksPanel
+    from .correlation_panel import CorrelationPanel
+    return [BlocksPanel, CorrelationPanel]
+
+
 class MainWindow(QMainWindow):
     def __init__(self, params: ModelParams, no_gl: bool = False, sweeps_per_frame: int | None = None):
         super().__init__()
@@ -72,6 +79,14 @@ class MainWindow(QMainWindow):
         }
         self.splitDockWidget(self.docks["latticeDock"], self.docks["controlsDock"], Qt.Orientation.Horizontal)
         self.splitDockWidget(self.docks["controlsDock"], self.docks["observablesDock"], Qt.Orientation.Vertical)
+        self.panels = []
+        for cls in analysis_panel_classes():  # tabbed behind the observables dock
+            panel = cls()
+            panel.set_status_callback(lambda msg: self.statusBar().showMessage(msg, 8000))
+            self.docks[cls.dock_name] = dock = self._dock(cls.dock_name, cls.title, panel, right)
+            self.tabifyDockWidget(self.docks["observablesDock"], dock)
+            self.panels.append(panel)
+        self.docks["observablesDock"].raise_()
 
     def _build_menus(self) -> None:
         a = self.actions_
@@ -158,6 +173,9 @@ class MainWindow(QMainWindow):
             return
         self._shown_serial = snap.serial
         self.lattice.set_spins(snap.spins)
+        for panel in self.panels:
+            if not self.docks[panel.dock_name].visibleRegion().isEmpty():
+                panel.on_snapshot(snap)
         if snap.cluster is not None:
             self.lattice.set_cluster_mask(snap.cluster)
         self._note_latency(snap)
@@ -260,5 +278,7 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.engine.stop(timeout=1.0)
         self.observables.shutdown()
+        for panel in self.panels:
+            panel.shutdown()
         self.lattice.close_view()
         super().closeEvent(event)

@@ -19,18 +19,25 @@ Conventions (k_B = 1, an L x L periodic lattice, N = L^2, m = sum_i s_i / N per 
 Estimators (errors: block jackknife over the snapshot stream; every fit window is chosen once on
 the full data and kept fixed in the jackknife replicas):
 
-* xi_exp: C(t) fitted with the periodic one-particle form A cosh((t - L/2)/xi) above T_c (the
-  projection removes the r^(-1/2) Ornstein-Zernike prefactor of G(r)). Below T_c the lightest
-  states that the spin couples to are pairs (mass 2/xi_dual = 1/xi): C(t) is a two-particle
-  continuum, A [f(t) + f(L - t)] + B with f(t) = int_0^inf tanh^2(u) sech(u) e^(-t cosh(u)/xi) du
-  (continuum Ising form factor; f ~ t^(-3/2) e^(-t/xi) for t >> xi; B absorbs the imperfect
-  subtraction of <|m|>^2). Its lattice corrections are the stated systematic, see SYSTEMATIC.
+* xi_exp: C(t) fitted with the periodic one-particle form A [f(t) + f(L - t)], f = e^(-t/xi)
+  (= A' cosh((t - L/2)/xi)) above T_c: the projection removes the r^(-1/2) Ornstein-Zernike
+  prefactor of G(r), so C(t) is one exponential from t = 1 on (checked to 1 % at T = 2.6).
+  Below T_c the lightest states the spin couples to are pairs (mass 2/xi_dual = 1/xi): C(t) is a
+  two-particle continuum, the same periodic form with f(t) = int_0^inf tanh^2(u) sech(u)
+  e^(-t cosh(u)/xi) du (continuum Ising form factor; f ~ t^(-3/2) e^(-t/xi) for t >> xi). A pure
+  exponential comes out 20-50 % low there. Lattice corrections to the continuum form are the
+  stated systematic SYSTEMATIC_BELOW_EXP: measured +5 % at xi = 2.2 (T = 2.0) and +1..3 % at
+  xi = 3.6 (T = 2.1), 1e5 samples each.
+  The window runs from t = 1 to the last t before C(t) drops below 3 error bars.
 * xi_2nd: second-moment length sqrt(S(0)/S(k_min) - 1) / (2 sin(k_min/2)), k_min = 2 pi/L,
   S(k_min) averaged over both axes. Above T_c it equals the exponential length to 0.1 %; below T_c
-  it is sqrt(2/5) = 0.632 of it in the scaling limit (two-particle spectrum: <mu^-4>/<mu^-2>).
+  it is sqrt(2/5) = 0.632 of it in the scaling limit (two-particle spectrum: <mu^-4>/<mu^-2>);
+  lattice corrections to that ratio: +2 +- 7 % at T = 2.1, +15..20 % at T = 2.0 (xi_2nd = 1.4).
   Its statistical error grows like (L/xi)^2 when L >> xi: see `second_moment_samples`.
-* eta: near T_c (Onsager xi > L/4) the axis G(r) fitted with A (r^-eta + (L - r)^-eta) for
-  r in [R_MIN_ETA, L/4].
+* eta: near T_c (Onsager xi > L/4) the unsubtracted axis <s_0 s_r> fitted with
+  A r^-eta (1 + b r/L) for r in [R_MIN_ETA, L/4]; the linear term is the torus's leading
+  finite-size correction. Systematic (short-distance corrections): +2 % at L = 64, +1 % at
+  128 (2e4 and 1e4 samples); a plain A (r^-eta + (L - r)^-eta) fit gives +28 % at L = 64.
 
 Cost: one float32 real 2-D FFT per snapshot (the mean is removed first, so float32 keeps G to
 ~1e-6); the radial average needs a second, inverse FFT.
@@ -54,7 +61,7 @@ from .params import ModelParams
 from .stats import BLOCK_TAUS, tau_int
 from .tasks import TaskState
 
-FFT_WORKERS = 2  # scipy.fft threads: 1024^2 in ~5 ms (float32) on the 2-core machine
+FFT_WORKERS = 2  # scipy.fft threads; measure() of 1024^2 takes 9-14 ms on the 2-core machine
 TAU_WINDOW = 8192  # |m| values kept per series for tau_int
 MIN_SAMPLES = 16  # fewer measurements give no usable error bars
 MIN_GROUPS = 8  # jackknife groups; fewer make the error of the error > 25 %
@@ -68,6 +75,11 @@ R_MIN_ETA = 3  # the eta window starts here: lattice corrections at r = 2 bias e
 ETA_MIN_POINTS = 4
 MAX_FIT_EVALS = 2000
 SECOND_MOMENT_RATIO_BELOW = math.sqrt(0.4)  # xi_2nd / xi_exp below T_c, scaling limit
+# stated systematics (relative), measured with 1e5 Wolff samples, see the module docstring
+SYSTEMATIC_ABOVE = 0.01  # xi_exp and xi_2nd above T_c
+SYSTEMATIC_BELOW_EXP = 0.06  # two-particle continuum form on the lattice, xi >= 2
+SYSTEMATIC_BELOW_2ND = 0.20  # xi_2nd against sqrt(2/5) xi_exact, xi >= 2
+SYSTEMATIC_ETA = 0.03  # L >= 32
 SUBTRACTION_TEXT = {"none": "<s0 sr> (<m> = 0 by symmetry)", "m_abs": "<s0 sr> - <|m|>^2",
                     "m": "<s0 sr> - <m>^2"}
 
@@ -85,7 +97,7 @@ class Layout:
     """Where each quantity sits in one measurement row (all float64).
 
     Rows hold the fluctuation parts (the snapshot's own mean removed) so that sums of rows
-    stay accurate; `m`, `m_abs`, `m2` restore the rest (see `_averages`).
+    stay accurate; `m`, `m_abs`, `m2` restore the rest (see `_curves`).
     """
 
     size: int
@@ -432,6 +444,8 @@ def eta_model(r, a, eta, b):
 def fit_xi_exp(c: np.ndarray, c_err: np.ndarray, replicas: np.ndarray, size: int, below_tc: bool):
     """xi from the projected correlator; returns (Estimate, fit description or None)."""
     t = np.arange(c.size, dtype=np.float64)
+    if not c[0] > SIGNAL_TO_NOISE * c_err[0]:
+        return Estimate(reason="no connected fluctuations measured: frozen lattice or too few data"), None
     end = _significant_end(c, c_err, T_MIN_EXP)
     if end - T_MIN_EXP < MIN_FIT_POINTS:
         return _decay_bound(c, c_err, end), None
@@ -483,13 +497,16 @@ def second_moment_samples(size: int, xi: float, precision: float = 0.01) -> floa
 
 
 def fit_xi_2nd(s0: float, s_kmin: float, s0_rep: np.ndarray, skmin_rep: np.ndarray, size: int) -> Estimate:
+    if not (s0 > 0.0 and s_kmin > 0.0):
+        return Estimate(reason="no fluctuations at k = 0 or k_min: frozen lattice or too few data")
     xi = float(second_moment_xi(s0, s_kmin, size))
     reps = second_moment_xi(s0_rep, skmin_rep, size)
-    ratio_err = float(_spread(s0_rep / skmin_rep))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio_err = float(_spread(s0_rep / skmin_rep))
     if not math.isfinite(xi) or (xi * 2.0 * math.sin(math.pi / size)) ** 2 < 2.0 * ratio_err:
-        q = max(s0 / s_kmin - 1.0, 0.0) + 2.0 * ratio_err if s_kmin > 0.0 else math.nan
-        bound = math.sqrt(q) / (2.0 * math.sin(math.pi / size))
-        return Estimate(bound, limit="<", reason="S(0) and S(k_min) agree within the errors")
+        bound = math.sqrt(max(s0 / s_kmin - 1.0, 0.0) + 2.0 * ratio_err) / (2.0 * math.sin(math.pi / size))
+        return Estimate(bound, limit="<", reason="S(0) and S(k_min) agree within the errors: xi_2nd small, "
+                        "or too few data (L >> xi needs many samples)")
     if np.any(~np.isfinite(reps)):
         return Estimate(xi, math.nan, reason="undefined in some jackknife replicas: too few data")
     return Estimate(xi, float(_spread(reps)))
@@ -499,7 +516,8 @@ def fit_eta(g: np.ndarray, g_err: np.ndarray, replicas: np.ndarray, size: int):
     """eta from the axis <s_0 s_r> for r in [R_MIN_ETA, L/4]; (Estimate, fit or None)."""
     r_max = size // 4
     if r_max - R_MIN_ETA + 1 < ETA_MIN_POINTS:
-        return Estimate(reason=f"lattice too small for an eta fit (needs L >= {4 * (R_MIN_ETA + ETA_MIN_POINTS - 1)})"), None
+        need = 4 * (R_MIN_ETA + ETA_MIN_POINTS - 1)
+        return Estimate(reason=f"lattice too small for an eta fit (needs L >= {need})"), None
     r = np.arange(g.size, dtype=np.float64)
     w = slice(R_MIN_ETA, r_max + 1)
     if np.any(g[w] <= SIGNAL_TO_NOISE * g_err[w]):
@@ -541,7 +559,6 @@ def _curves(rows: np.ndarray, layout: Layout, mode: str) -> dict:
         "s": rows[..., sl["sk"]],
         "s0": L * L * (m2 - c0),
         "s_kmin": col("s_kmin"),
-        "m_abs": col("m_abs"),
     }
 
 
@@ -613,7 +630,7 @@ class CorrelationResult:
             out["eta"] = self.eta.to_json()
         out["chi"] = self.chi.to_json()
         if self.xi_2nd.ok:
-            out["xi_2nd_samples_for_1pct"] = second_moment_samples(self.size, self.xi_2nd.value, 0.01)
+            out["xi_2nd_samples_for_1pct"] = math.ceil(second_moment_samples(self.size, self.xi_2nd.value, 0.01))
         out.update(r=self.r.tolist(), g=self.g.tolist(), g_err=self.g_err.tolist(),
                    t=self.t.tolist(), c=self.c.tolist(), c_err=self.c_err.tolist())
         if self.g_radial is not None:
@@ -639,7 +656,8 @@ def near_critical(size: int, temperature: float, coupling: float = 1.0, field: f
 
 
 def analyse(block_means: np.ndarray, layout: Layout, temperature: float, coupling: float = 1.0,
-            field: float = 0.0, block_size: int = 1, tau: float = 0.5, n_samples: int | None = None) -> CorrelationResult:
+            field: float = 0.0, block_size: int = 1, tau: float = 0.5,
+            n_samples: int | None = None) -> CorrelationResult:
     """All curves and estimators from block means of measurement rows (oldest block first)."""
     if block_means.ndim != 2 or block_means.shape[1] != layout.width:
         raise IsingLabError(f"block means of shape {block_means.shape} do not match an L = {layout.size} layout")
@@ -677,9 +695,10 @@ def analyse(block_means: np.ndarray, layout: Layout, temperature: float, couplin
 def _collect_warnings(res: CorrelationResult, reliable: bool) -> list:
     out = []
     L = res.size
-    xi = max((x for x in (res.xi_exp.value if res.xi_exp.ok or res.xi_exp.limit == ">" else None,
-                          res.xi_exact) if x is not None), default=None)
-    if xi is not None and xi > FINITE_SIZE_FRACTION * L:
+    lengths = [res.xi_exact] if res.xi_exact is not None else []
+    if res.xi_exp.ok or res.xi_exp.limit == ">":
+        lengths.append(res.xi_exp.value)
+    if lengths and max(lengths) > FINITE_SIZE_FRACTION * L:
         out.append(f"xi > L/4 = {FINITE_SIZE_FRACTION * L:g}: finite-size dominated")
     if not reliable:
         out.append(f"too few independent samples: {res.n_groups} jackknife groups shorter than "
@@ -740,6 +759,8 @@ def sample(params: ModelParams, sweeps: int = 4000, thermalize: int | None = Non
     spaced by max(1, round(tau_int)) sweeps, within the `sweeps` measured sweeps.
     """
     params = params.validated()
+    if params.coupling < 0.0 and params.size % 2:
+        raise IsingLabError(f"J < 0 correlations use the staggered spins, which need an even L, got {params.size}")
     if not isinstance(sweeps, int) or sweeps < MIN_SAMPLES:
         raise IsingLabError(f"sweeps must be an integer >= {MIN_SAMPLES}, got {sweeps!r}")
     therm = max(200, sweeps // 10) if thermalize is None else int(thermalize)

@@ -53,10 +53,11 @@ class Engine:
 
     def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.008,
                  publish_interval: float = 1 / 120, settle_sweeps: int | None = None,
-                 backend: str = "numba"):
+                 backend: str = "numba", device: str | None = None):
         self._params = params.validated()
         self._backend = backend
-        self._sampler = make_sampler(self._params, initial=initial, backend=backend)
+        self._device = device
+        self._sampler = make_sampler(self._params, initial=initial, backend=backend, device=device)
         self.chunk_seconds = chunk_seconds
         self.publish_interval = publish_interval
         self._settle = settle_sweeps
@@ -183,7 +184,7 @@ class Engine:
         if new.size != self._params.size or new.algorithm != self._params.algorithm \
                 or new.seed != self._params.seed:
             spins = None if new.size != self._params.size else self._sampler.spins()
-            self._sampler = make_sampler(new, spins=spins, backend=self._backend)
+            self._sampler = make_sampler(new, spins=spins, backend=self._backend, device=self._device)
         elif changes:
             self._sampler.set_params(new)
         if reset is not None:

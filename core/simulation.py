@@ -44,14 +44,15 @@ def check_sweeps(name: str, n) -> int:
 
 
 def run(params: ModelParams, sweeps: int = 1000, thermalize: int = 200, initial: str = "random",
-        measure_every: int = 1, task: TaskState | None = None, backend: str = "numba") -> RunResult:
+        measure_every: int = 1, task: TaskState | None = None, backend: str = "numba",
+        device: str | None = None) -> RunResult:
     """Thermalise, then measure e and m every `measure_every` sweeps over `sweeps` sweeps."""
     check_sweeps("sweeps", sweeps)
     check_sweeps("thermalize", thermalize)
     if sweeps < 2 * measure_every:
         raise IsingLabError(f"need at least {2 * measure_every} measured sweeps for error bars, got {sweeps}")
     task = task or TaskState()
-    sampler = make_sampler(params, initial=initial, backend=backend)
+    sampler = make_sampler(params, initial=initial, backend=backend, device=device)
     total = thermalize + sweeps
     chunk = _chunk_size(sampler.n_spins)
     done = 0

@@ -31,7 +31,17 @@ def window(qtbot):
 
 def test_window_has_the_named_docks(window):
     names = {d.objectName() for d in window.findChildren(QDockWidget)}
-    assert {"latticeDock", "controlsDock", "observablesDock"} <= names
+    assert {"latticeDock", "controlsDock", "observablesDock", "blocksDock", "correlationDock"} <= names
+
+
+def test_visible_analysis_panels_receive_snapshots(window, qtbot):
+    got = []
+    panel = window.panels[0]
+    panel.on_snapshot = got.append
+    window.docks[panel.dock_name].raise_()
+    window.actions_["run"].setChecked(True)
+    qtbot.waitUntil(lambda: len(got) >= 2, timeout=5000)
+    assert got[-1].params.size == 64
 
 
 def test_every_action_has_an_object_name_and_tooltip(window):

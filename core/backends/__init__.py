@@ -7,12 +7,15 @@ from ..errors import IsingLabError
 from ..params import ModelParams
 from .base import INITIAL_STATES, Sampler, initial_spins
 
-BACKENDS = ("numba",)
+BACKENDS = ("numba", "torch")
 
 
 def make_sampler(params: ModelParams, spins: np.ndarray | None = None, initial: str = "random",
-                 backend: str = "numba") -> Sampler:
-    """A sampler for params, starting from spins (copied) or from a fresh initial state."""
+                 backend: str = "numba", device: str | None = None) -> Sampler:
+    """A sampler for params, starting from spins (copied) or from a fresh initial state.
+
+    device (torch backend): "auto"/None = CUDA when available, "cpu", or "cuda" (IsingLabError
+    when there is no CUDA); the numba backend runs on the CPU only."""
     params = params.validated()
     if backend not in BACKENDS:
         raise IsingLabError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
@@ -20,6 +23,11 @@ def make_sampler(params: ModelParams, spins: np.ndarray | None = None, initial: 
         spins = initial_spins(params.size, initial, params.seed)
     elif spins.shape != (params.size, params.size):
         raise IsingLabError(f"configuration shape {spins.shape} does not match L = {params.size}")
+    if backend == "torch":
+        from .torch_backend import TorchSampler
+        return TorchSampler(params, spins, device=device)
+    if device not in (None, "auto", "cpu"):
+        raise IsingLabError(f"the numba backend runs on the CPU; use the torch backend for device {device!r}")
     algo = params.algorithm
     if algo in ("metropolis", "heatbath"):
         from .numba_checkerboard import CheckerboardSampler

@@ -34,6 +34,7 @@ multispin_sweeps(black, white, table, key, sweep0, n_sweeps) -> None (in place)
 bond_sum_and_magnetisation_packed(black, white) -> (sum_i s_i (s_right + s_down), sum_i s_i)
 neighbour_classes(black, white, colour) -> int8 (L, L) class per site (test helper)
 """
+import functools
 import math
 
 import numpy as np
@@ -53,8 +54,9 @@ N_CLASSES = 10
 ALWAYS = np.uint64(1 << 32)
 P_GAMMA = np.uint64((N_PLANES * int(GAMMA)) % (1 << 64))   # counter step between words
 FIXED_PLANES = 10    # planes every word gets without branching; ~5 % of words need more
-CHUNK_WORDS = 128    # words per parallel task: scratch fits L1, allocation is amortised
-GROUP_TIERS = (2, 4, 6, 10)   # group counts compiled for (padded with empty groups)
+CHUNK_WORDS = 512    # words per task: amortises per-pass overheads, scratch stays in L1/L2
+PARALLEL_MIN_WORDS = 2048   # from L = 512 on, sweeps use the thread pool
+GROUP_TIERS = (2, 6, 10)   # group counts compiled for (h = 0: 2, small h: 5), padded
 
 
 @intrinsic
@@ -208,15 +210,7 @@ def _neighbours(O, i, k, L, W, left):
 # FIXED_PLANES bit planes for every word without branches, then finish the few words with
 # undecided lanes one by one. The outcome is the same as deciding each word alone.
 
-@njit(inline="always", nogil=True, cache=True)
-def _count_word(s, up, down, same, side, cnt, w):
-    c0, c1, c2 = _anti_count(s, up, down, same, side)
-    cnt[0, w] = c0
-    cnt[1, w] = c1
-    cnt[2, w] = c2
-
-
-@njit(inline="always", nogil=True, cache=True)
+@njit(nogil=True, cache=True)
 def _load_rows(O, i0, nr, ob):
     """ob[1:] = rows i0 - 1 .. i0 + nr of O (periodic) flattened; ob[0] pads reads at w - 1."""
     L, W = O.shape
@@ -233,52 +227,68 @@ def _load_rows(O, i0, nr, ob):
     ob[(nr + 2) * W + 1] = ZERO
 
 
-@njit(inline="always", nogil=True, cache=True)
-def _count_chunk(S, O, colour, i0, nr, cnt, ob, lm):
-    """Anti-aligned neighbour counts (bit planes cnt[0..2]) for rows i0 .. i0 + nr - 1 of S:
-    one flat pass over the chunk, taking the side neighbour from the word before or after by
-    a per-row mask, then a fix for the one word per row whose side neighbour wraps around.
-    Views start at each neighbour's offset so that every index is the plain loop counter
-    (an offset index might be negative for numba, which then wraps it and LLVM gathers)."""
-    L, W = S.shape
+@njit(nogil=True, cache=True)
+def _side_words(colour, i0, nr, W, ob, lm, nb):
+    """lm[w] = all ones where the side neighbour is at x - 1 (else x + 1), nb[w] = the row
+    word that neighbour's bit comes from, with the periodic wrap at the row ends."""
     n = nr * W
-    _load_rows(O, i0, nr, ob)
     for ii in range(nr):
-        m = ALL if (i0 + ii + colour) % 2 == 0 else ZERO      # all ones: neighbour at x - 1
+        m = ALL if (i0 + ii + colour) % 2 == 0 else ZERO
         for k in range(W):
             lm[ii * W + k] = m
-    s_ = S.reshape(L * W)[i0 * W:]
-    up, prev, same, nxt, down = ob[1:], ob[W:], ob[W + 1:], ob[W + 2:], ob[2 * W + 1:]
+    # views at each offset keep every index the plain loop counter: an offset index could be
+    # negative for numba, which would then wrap it and make LLVM gather
+    prev, same, nxt = ob[W:], ob[W + 1:], ob[W + 2:]
     for w in range(n):
-        m = lm[w]
-        side = (_side(prev[w], same[w], ZERO, True) & m) | (_side(ZERO, same[w], nxt[w], False) & ~m)
-        _count_word(s_[w], up[w], down[w], same[w], side, cnt, w)
+        nb[w] = (prev[w] & lm[w]) | (nxt[w] & ~lm[w])
     for ii in range(nr):
-        left = (i0 + ii + colour) % 2 == 0
-        w = ii * W + (0 if left else W - 1)
-        side = _side(same[ii * W + W - 1], same[w], same[ii * W], left)
-        _count_word(s_[w], up[w], down[w], same[w], side, cnt, w)
+        first, last = ii * W, ii * W + W - 1
+        if lm[first] == ALL:
+            nb[first] = same[last]
+        else:
+            nb[last] = same[first]
 
 
-@njit(inline="always", nogil=True, cache=True)
-def _group_masks(Sw, cnt, sel, gm, und, acc, n):
-    """gm[q] = lanes of group q, und = their union (random lanes), acc = the rest (accepted
-    without random bits); one pass per group, its selector held in registers."""
+@njit(nogil=True, cache=True)
+def _count_chunk(S, O, colour, i0, nr, cnt, ob, lm, nb):
+    """Anti-aligned neighbour counts, bit planes cnt[0..2], of the words of rows i0 .. i0 + nr - 1
+    of S: one flat pass, vectorised over words."""
+    L, W = S.shape
+    _load_rows(O, i0, nr, ob)
+    _side_words(colour, i0, nr, W, ob, lm, nb)
+    s_ = S.reshape(L * W)[i0 * W:]
+    up, same, down = ob[1:], ob[W + 1:], ob[2 * W + 1:]
+    for w in range(nr * W):
+        m = lm[w]
+        side = (_side(nb[w], same[w], ZERO, True) & m) | (_side(ZERO, same[w], nb[w], False) & ~m)
+        c0, c1, c2 = _anti_count(s_[w], up[w], down[w], same[w], side)
+        cnt[0, w] = c0
+        cnt[1, w] = c1
+        cnt[2, w] = c2
+
+
+@njit(nogil=True, cache=True)
+def _group_masks(s_, cnt, sel, gm, und, acc, n):
+    """gm[q] = lanes of group q (selectors sel[q], see _groups), und = their union (the random
+    lanes), acc = the rest (accepted without random bits). One pass per group with its
+    selector in registers: few pointers per loop, so LLVM vectorises each."""
     for w in range(n):
         und[w] = ZERO
     for q in range(gm.shape[0]):
         xs, ds, x0, x1, x2 = sel[q, 0], sel[q, 1], sel[q, 2], sel[q, 3], sel[q, 4]
+        g = gm[q]
         for w in range(n):
-            m = ((Sw[w] ^ xs) | ds) & (cnt[0, w] ^ x0) & (cnt[1, w] ^ x1) & (cnt[2, w] ^ x2)
-            gm[q, w] = m
+            m = ((s_[w] ^ xs) | ds) & (cnt[0, w] ^ x0) & (cnt[1, w] ^ x1) & (cnt[2, w] ^ x2)
+            g[w] = m
             und[w] |= m
     for w in range(n):
         acc[w] = ~und[w]
 
 
-@njit(inline="always", nogil=True, cache=True)
-def _fixed_planes(gm, und, acc, z, planes, G, n):
+@njit(nogil=True, cache=True)
+def _fixed_planes(gm, und, acc, z, planes, tag, n):
     """Planes 0 .. FIXED_PLANES - 1 for all n words, branch-free (vectorised over words)."""
+    G = len(tag)   # compile-time: the group loop unrolls
     for b in range(FIXED_PLANES):
         zb = np.uint64(b) * GAMMA
         for w in range(n):
@@ -291,15 +301,15 @@ def _fixed_planes(gm, und, acc, z, planes, G, n):
             und[w] = u & ~(t ^ r)
 
 
-@njit(inline="always", nogil=True, cache=True)
-def _finish_planes(gm, und, acc, z, planes, G, n, idx):
+@njit(nogil=True, cache=True)
+def _finish_planes(gm, und, acc, z, planes, tag, n, idx):
     """Planes FIXED_PLANES .. 31 for the few words with undecided lanes, gathered into idx
     and stepped together (independent chains overlap); lanes undecided at the end reject."""
+    G = len(tag)   # compile-time: the group loop unrolls
     m = 0
-    for w in range(n):
-        if und[w] != ZERO:
-            idx[m] = w
-            m += 1
+    for w in range(n):                  # branch-free compaction: pending words are rare
+        idx[m] = w
+        m += und[w] != ZERO
     for b in range(FIXED_PLANES, N_PLANES):
         if m == 0:
             break
@@ -320,48 +330,71 @@ def _finish_planes(gm, und, acc, z, planes, G, n, idx):
             break
 
 
-@njit(parallel=True, nogil=True, cache=True)
-def _half_sweep(S, O, colour, key, ctr0, sel, planes, tag):
-    """Update every word of colour array S (other colour O); ctr0 = (2 sweep + colour) L W.
+@njit(nogil=True, cache=True)
+def _update_chunk(S, O, colour, key, ctr0, sel, planes, tag, i0, nr):
+    """Metropolis update of rows i0 .. i0 + nr - 1 of colour array S (other colour O).
 
     tag: a tuple as long as the group count, making that count a compile-time constant so
     the group loops unroll inside the vectorised word loops.
     """
     G = len(tag)
-    L, W = S.shape
-    rows = max(1, CHUNK_WORDS // W)
-    n_chunks = (L + rows - 1) // rows
-    for ch in prange(n_chunks):
-        i0 = ch * rows
-        nr = min(rows, L - i0)
-        n = nr * W
-        buf = np.empty((G + 7) * n + (nr + 2) * W + 2, np.uint64)   # one allocation per chunk
-        gm = buf[:G * n].reshape((G, n))
-        cnt = buf[G * n:(G + 3) * n].reshape((3, n))
-        und = buf[(G + 3) * n:(G + 4) * n]
-        acc = buf[(G + 4) * n:(G + 5) * n]
-        z = buf[(G + 5) * n:(G + 6) * n]
-        lm = buf[(G + 6) * n:(G + 7) * n]
-        Sw = S[i0:i0 + nr].reshape(n)   # the chunk's rows are contiguous
-        _count_chunk(S, O, colour, i0, nr, cnt, buf[(G + 7) * n:], lm)
-        _group_masks(Sw, cnt, sel, gm, und, acc, n)
-        zc = key + (ctr0 + np.uint64(i0 * W)) * P_GAMMA
-        for w in range(n):
-            z[w] = zc + np.uint64(w) * P_GAMMA   # = key + counter(word w, plane 0) * GAMMA
-        _fixed_planes(gm, und, acc, z, planes, G, n)
-        _finish_planes(gm, und, acc, z, planes, G, n, lm.view(np.int64))   # lm is free now
-        for w in range(n):
-            Sw[w] ^= acc[w]
+    W = S.shape[1]
+    n = nr * W
+    buf = np.empty((G + 8) * n + (nr + 2) * W + 2, np.uint64)   # one allocation per chunk
+    gm = buf[:G * n].reshape((G, n))
+    und = buf[G * n:(G + 1) * n]
+    acc = buf[(G + 1) * n:(G + 2) * n]
+    z = buf[(G + 2) * n:(G + 3) * n]
+    lm = buf[(G + 3) * n:(G + 4) * n]
+    nb = buf[(G + 4) * n:(G + 5) * n]
+    cnt = buf[(G + 5) * n:(G + 8) * n].reshape((3, n))
+    Sw = S[i0:i0 + nr].reshape(n)   # the chunk's rows are contiguous
+    _count_chunk(S, O, colour, i0, nr, cnt, buf[(G + 8) * n:], lm, nb)
+    _group_masks(Sw, cnt, sel, gm, und, acc, n)
+    zc = key + (ctr0 + np.uint64(i0 * W)) * P_GAMMA
+    for w in range(n):
+        z[w] = zc + np.uint64(w) * P_GAMMA   # = key + counter(word w, plane 0) * GAMMA
+    _fixed_planes(gm, und, acc, z, planes, tag, n)
+    _finish_planes(gm, und, acc, z, planes, tag, n, lm.view(np.int64))   # lm is free now
+    for w in range(n):
+        Sw[w] ^= acc[w]
 
 
 @njit(nogil=True, cache=True)
-def _sweeps(black, white, key, sweep0, n_sweeps, sel, planes, tag):
+def _half_sweep_args(black, white, sweep, colour):
+    """(S, O, ctr0) of one half-sweep: ctr0 = (2 sweep + colour) L W counts the earlier words."""
     L, W = black.shape
-    n_words = np.uint64(L * W)
+    ctr0 = (np.uint64(2) * np.uint64(sweep) + np.uint64(colour)) * np.uint64(L * W)
+    if colour == 0:
+        return black, white, ctr0
+    return white, black, ctr0
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _sweeps(black, white, key, sweep0, n_sweeps, sel, planes, tag):
+    """Half-sweeps in order black, white; within one, rows go in chunks of ~CHUNK_WORDS words,
+    one chunk per task. Chunks only read the other colour, so any order gives one result."""
+    L, W = black.shape
+    rows = max(1, CHUNK_WORDS // W)
     for t in range(n_sweeps):
-        half = np.uint64(2) * np.uint64(sweep0 + t)
-        _half_sweep(black, white, 0, key, half * n_words, sel, planes, tag)
-        _half_sweep(white, black, 1, key, (half + ONE) * n_words, sel, planes, tag)
+        for colour in range(2):
+            S, O, ctr0 = _half_sweep_args(black, white, sweep0 + t, colour)
+            for ch in prange((L + rows - 1) // rows):
+                i0 = ch * rows
+                _update_chunk(S, O, colour, key, ctr0, sel, planes, tag, i0, min(rows, L - i0))
+
+
+@njit(nogil=True, cache=True)
+def _sweeps_serial(black, white, key, sweep0, n_sweeps, sel, planes, tag):
+    """_sweeps on the calling thread: small lattices, where waking a thread pool costs more
+    than the sweep. Same chunks, same result."""
+    L, W = black.shape
+    rows = max(1, CHUNK_WORDS // W)
+    for t in range(n_sweeps):
+        for colour in range(2):
+            S, O, ctr0 = _half_sweep_args(black, white, sweep0 + t, colour)
+            for i0 in range(0, L, rows):
+                _update_chunk(S, O, colour, key, ctr0, sel, planes, tag, i0, min(rows, L - i0))
 
 
 def multispin_sweeps(black, white, table, key, sweep0, n_sweeps):
@@ -370,9 +403,15 @@ def multispin_sweeps(black, white, table, key, sweep0, n_sweeps):
     table from flip_probability_table; key: np.uint64 stream key; sweep0: sweeps already done
     with this key, so consecutive calls continue one random stream.
     """
-    sel, planes = _groups(table)
-    _sweeps(black, white, np.uint64(key), int(sweep0), int(n_sweeps), sel, planes,
-            (0,) * sel.shape[0])
+    sel, planes = _groups_cached(np.asarray(table, np.uint64).tobytes())
+    run = _sweeps if black.size >= PARALLEL_MIN_WORDS else _sweeps_serial
+    run(black, white, np.uint64(key), int(sweep0), int(n_sweeps), sel, planes, (0,) * len(sel))
+
+
+@functools.lru_cache(maxsize=64)
+def _groups_cached(table_bytes):
+    """_groups per table (a Python loop of ~0.1 ms: not worth repeating every call)."""
+    return _groups(np.frombuffer(table_bytes, np.uint64))
 
 
 # ---------------------------------------------------------------- measurements
@@ -410,10 +449,11 @@ def _classes(black, white, colour, sel):
     L, W = black.shape
     S, O = (black, white) if colour == 0 else (white, black)
     n = L * W
-    cnt = np.empty((3, n), np.uint64)
     gm = np.empty((N_CLASSES, n), np.uint64)
-    _count_chunk(S, O, colour, 0, L, cnt, np.empty((L + 2) * W + 2, np.uint64), np.empty(n, np.uint64))
-    _group_masks(S.reshape(n), cnt, sel, gm, np.empty(n, np.uint64), np.empty(n, np.uint64), n)
+    cnt = np.empty((3, n), np.uint64)
+    scratch = np.empty(4 * n + (L + 2) * W + 2, np.uint64)
+    _count_chunk(S, O, colour, 0, L, cnt, scratch[4 * n:], scratch[:n], scratch[n:2 * n])
+    _group_masks(S.reshape(n), cnt, sel, gm, scratch[2 * n:3 * n], scratch[3 * n:4 * n], n)
     out = np.full((L, L), -1, np.int8)
     for i in range(L):
         p = (i + colour) % 2

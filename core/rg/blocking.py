@@ -62,7 +62,7 @@ def max_levels(size: int, block: int, min_side: int = 1) -> int:
 
 
 @njit(nogil=True, cache=True)
-def _majority(spins, b, key, out):
+def majority_kernel(spins, b, key, out):
     """out[I, J] = sign of the b x b block sum; zero sums take a coin from draw32(key, I*Lb+J)."""
     lb = out.shape[0]
     acc = np.empty(lb, np.int32)
@@ -88,7 +88,7 @@ def _majority(spins, b, key, out):
 
 
 @njit(nogil=True, cache=True)
-def _decimate(spins, b, out):
+def decimation_kernel(spins, b, out):
     lb = out.shape[0]
     for bi in range(lb):
         for bj in range(lb):
@@ -107,18 +107,18 @@ def block_once(spins: np.ndarray, block: int = 2, rule: str = "majority", seed: 
     check_blocking(size, block, 1)
     out = np.empty((size // block, size // block), np.int8)
     if rule == "decimation":
-        return _decimate(spins, block, out)
-    return _majority(spins, block, tie_key(seed, stream, level), out)
+        return decimation_kernel(spins, block, out)
+    return majority_kernel(spins, block, tie_key(seed, stream, level), out)
 
 
 def tie_key(seed: int, stream: int, level: int) -> np.uint64:
     """RNG key for the tie-breaking coins of one level of one snapshot."""
     # numba hands a uint64 back as a Python int: re-wrap it, or the next call would type it int64
-    return np.uint64(_level_key(stream_key(seed, TIE_TAG), np.uint64(stream), np.uint64(level)))
+    return np.uint64(level_key(stream_key(seed, TIE_TAG), np.uint64(stream), np.uint64(level)))
 
 
 @njit(nogil=True, cache=True)
-def _level_key(base, stream, level):
+def level_key(base, stream, level):
     return draw64(base, stream * np.uint64(MAX_LEVELS) + level)
 
 

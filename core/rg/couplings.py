@@ -106,6 +106,7 @@ class CouplingFit:
     status: str = OK
     message: str = ""
     sites: int = 0
+    replicates: np.ndarray | None = None  # (k, 4) leave-one-block-out fits, block j left out in row j
 
     @property
     def ok(self) -> bool:
@@ -114,6 +115,13 @@ class CouplingFit:
     def __getitem__(self, name: str) -> tuple[float, float]:
         i = COUPLINGS.index(name)
         return float(self.values[i]), float(self.errors[i])
+
+    def combination(self, weights) -> tuple[float, float]:
+        """(value, jackknife error) of sum_a w_a theta_a, e.g. K_nn + 2 K_nnn = (1, 2, 0, 0)."""
+        w = np.asarray(weights, dtype=np.float64)
+        if self.replicates is None:
+            return float("nan"), float("nan")
+        return float(self.values @ w), jackknife_error(self.replicates @ w)
 
     def to_json(self) -> dict:
         out = {name: as_entry(*self[name]) for name in COUPLINGS}
@@ -163,8 +171,15 @@ def fit_couplings(block_counts: np.ndarray) -> CouplingFit:
             return fit
         reps.append(fit_counts(sub, theta))
     reps = np.array(reps)
-    err = np.sqrt((k - 1) / k * np.sum((reps - reps.mean(axis=0)) ** 2, axis=0))
-    return CouplingFit(theta, err, OK, "", sites)
+    return CouplingFit(theta, jackknife_error(reps), OK, "", sites, reps)
+
+
+def jackknife_error(replicates: np.ndarray) -> np.ndarray:
+    """Jackknife error from leave-one-block-out values (rows). Fits of several levels made from
+    the same blocks pair up row by row, so differences between levels get their error too."""
+    r = np.asarray(replicates, dtype=np.float64)
+    k = r.shape[0]
+    return np.sqrt((k - 1) / k * np.sum((r - r.mean(axis=0)) ** 2, axis=0))
 
 
 def histogram(spins: np.ndarray) -> np.ndarray:

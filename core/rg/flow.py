@@ -18,7 +18,7 @@ from ..params import ModelParams
 from ..stats import binned_mean
 from ..tasks import TaskState
 from .blocking import block_once, check_blocking, check_rule, max_levels
-from .couplings import MIN_SIDE, CouplingFit, fit_couplings, neighbourhood_counts, new_counts
+from .couplings import MIN_SIDE, CouplingFit, fit_couplings, neighbourhood_counts
 from .moments import as_entry
 from .sampling import AUTO, pick_algorithm, run_chain, thermalisation_sweeps
 
@@ -142,12 +142,8 @@ def rg_flow(params: ModelParams, block: int = 2, levels: int | None = None, rule
     task = task or TaskState()
     t0 = time.perf_counter()
 
-    def measure(spins, i):
-        acc.add(acc.levels_of(spins, i))
-        if i % 16 == 0:
-            task.progress(i / sweeps, "sampling")
-
-    run_chain(params, sweeps, measure, thermalize=therm, task=task)
+    run_chain(params, sweeps, lambda spins, i: acc.add(acc.levels_of(spins, i)), thermalize=therm,
+              task=task, report=lambda f, text: task.progress(0.98 * f, text))
     task.progress(0.99, "fitting couplings")
     result = FlowResult(params, block, rule, sweeps, therm, 0.0, acc.fit())
     result.seconds = time.perf_counter() - t0

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import IsingLabError
+from ..exact import TC
 from ..params import ModelParams
 from ..tasks import TaskState
 from .blocking import check_blocking, check_rule
@@ -96,7 +97,7 @@ class McrgResult:
         return {
             "tc": self.tc, "nu": self.nu, "kc": self.kc,
             "tc_systematic": self.tc_systematic, "nu_systematic": self.nu_systematic,
-            "exact": {"tc": 2.0 / math.log(1.0 + math.sqrt(2.0)), "nu": 1.0},
+            "exact": {"tc": TC, "nu": 1.0},
             "size": self.size, "block": self.block, "rule": self.rule,
             "coupling": self.coupling, "snapshots": self.snapshots, "seconds": self.seconds,
             "match": self.match, "eigen": self.eigen, "search": self.search,

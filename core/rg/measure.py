@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 from ..kernels.rng import stream_key
-from .blocking import TIE_TAG, _decimate, _level_key, _majority, check_blocking, check_rule
+from .blocking import TIE_TAG, check_blocking, check_rule, decimation_kernel, level_key, majority_kernel
 from .operators import N_OPERATORS, operator_sums
 
 
@@ -18,9 +18,9 @@ def _measure(spins, b, levels, majority, base, stream, ops, mags):
             n = cur.shape[0] // b
             nxt = np.empty((n, n), np.int8)
             if majority:
-                _majority(cur, b, _level_key(base, stream, np.uint64(k)), nxt)
+                majority_kernel(cur, b, level_key(base, stream, np.uint64(k)), nxt)
             else:
-                _decimate(cur, b, nxt)
+                decimation_kernel(cur, b, nxt)
             cur = nxt
         operator_sums(cur, ops[k])
         mags[k] = np.sum(cur.astype(np.int64))

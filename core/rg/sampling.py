@@ -14,7 +14,7 @@ from ..params import ModelParams
 from ..tasks import Cancelled
 
 AUTO = "auto"
-CHECK_EVERY = 64  # snapshots between cancellation checks
+CHECK_EVERY = 64  # most snapshots between cancellation checks (fewer on large lattices)
 
 
 def pick_algorithm(params: ModelParams, algorithm: str = AUTO) -> str:
@@ -46,29 +46,38 @@ def chain_seed(seed: int, *tags: int) -> int:
 
 def run_chain(params: ModelParams, n: int, measure, thermalize: int | None = None,
               sweeps_between: int = 1, task=None, done: np.ndarray | None = None,
-              initial: str = "random"):
+              initial: str = "random", report=None):
     """Thermalise, then call measure(spins, i) after every `sweeps_between` sweeps, n times.
 
     `task` (core.tasks.TaskState) is only polled (`cancelled`): this may run on a helper thread,
     where progress callbacks must not be made; `done[0]` counts finished snapshots for the
-    thread that reports progress.
+    thread that reports progress. On the calling thread, `report(fraction, text)` (e.g.
+    task.progress) is called every few hundred milliseconds of work.
     """
     params = params.validated()
     sampler = make_sampler(params, initial=initial)
     therm = thermalisation_sweeps(params.size, params.algorithm) if thermalize is None else thermalize
-    while therm > 0:
-        k = min(therm, 50)
+    total = max(1, therm + n * sweeps_between)
+    chunk = max(1, (1 << 20) // params.size ** 2)  # sweeps between checks while thermalising
+    left = therm
+    while left > 0:
+        k = min(left, chunk)
         sampler.sweep(k)
-        therm -= k
+        left -= k
         _check(task)
+        if report is not None:
+            report((therm - left) / total, "thermalising")
     spins = np.empty((params.size, params.size), np.int8)
+    every = max(1, min(CHECK_EVERY, (1 << 18) // (params.size ** 2 * sweeps_between)))
     for i in range(n):
         sampler.sweep(sweeps_between)
         measure(sampler.spins(spins), i)
-        if i % CHECK_EVERY == CHECK_EVERY - 1:
+        if i % every == every - 1:
             _check(task)
             if done is not None:
-                done[0] += CHECK_EVERY
+                done[0] += every
+            if report is not None:
+                report((therm + (i + 1) * sweeps_between) / total, "sampling")
     return sampler
 
 

@@ -10,6 +10,7 @@ from ...errors import IsingLabError
 from ...exact import TC
 from ...params import ALGORITHMS, CLUSTER_ALGORITHMS, ModelParams
 from ..options import nonneg_int, temperature
+from .simulate import add_backend_arguments
 
 NAME = "bench"
 HELP = "measure simulation speed (flips/ns); --gui measures the desktop app's frame rate and latency"
@@ -25,6 +26,7 @@ def add_arguments(p):
     p.add_argument("--seconds", type=float, default=2.0, help="time to measure for (default 2)")
     p.add_argument("--gui", action="store_true", help="benchmark the desktop app instead (needs a display)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_backend_arguments(p)
 
 
 def set_threads(n: int) -> int:
@@ -45,12 +47,12 @@ def run(args, hooks):
     threads = set_threads(args.threads)
     params = ModelParams(size=args.size, temperature=args.temperature, algorithm=args.algorithm).validated()
     return {"size": params.size, "algorithm": params.algorithm, "temperature": params.temperature,
-            "threads": threads, **measure(params, args.seconds)}
+            "threads": threads, **measure(params, args.seconds, args.backend, args.device)}
 
 
-def measure(params: ModelParams, seconds: float = 2.0) -> dict:
+def measure(params: ModelParams, seconds: float = 2.0, backend: str = "numba", device: str | None = None) -> dict:
     """Time the first sweep (compile or cache load included), then sweep for about `seconds`."""
-    sampler = make_sampler(params)
+    sampler = make_sampler(params, backend=backend, device=device)
     t0 = time.perf_counter()
     sampler.sweep(1)
     first = time.perf_counter() - t0
@@ -65,7 +67,7 @@ def measure(params: ModelParams, seconds: float = 2.0) -> dict:
         n = max(1, n)
     out = {"sweeps": sweeps, "seconds": elapsed, "first_sweep_s": first,
            "sweeps_per_s": sweeps / elapsed,
-           "flips_per_ns": sweeps * sampler.n_spins / elapsed / 1e9}
+           "flips_per_ns": sweeps * sampler.n_spins / elapsed / 1e9, "kernel": sampler.kernel_name}
     if params.algorithm in CLUSTER_ALGORITHMS:
         out["flipped_spins"] = flipped
         out["ns_per_flipped_spin"] = elapsed * 1e9 / max(flipped, 1)

@@ -1,5 +1,6 @@
 """isinglab simulate: a measured run with error bars."""
 from ... import simulation
+from ...backends import BACKENDS
 from ...params import ModelParams
 from ...tasks import TaskState
 from ..options import add_model_arguments, nonneg_int
@@ -19,6 +20,14 @@ def add_arguments(p):
                    help="initial configuration (default random)")
     p.add_argument("--measure-every", type=nonneg_int("measure-every"), default=1,
                    help="sweeps between measurements (default 1)")
+    add_backend_arguments(p)
+
+
+def add_backend_arguments(p):
+    p.add_argument("--backend", choices=BACKENDS, default="numba",
+                   help="numba (CPU kernels) or torch (CUDA when available; metropolis and heatbath)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="torch device (default auto: CUDA when available); cuda without a GPU is an error")
 
 
 def run(args, hooks):
@@ -26,7 +35,8 @@ def run(args, hooks):
                          field=args.field, algorithm=args.algorithm, seed=args.seed).validated()
     every = max(1, args.measure_every)
     res = simulation.run(params, sweeps=args.sweeps, thermalize=args.thermalize, initial=args.initial,
-                         measure_every=every, task=TaskState(ProgressBar()))
+                         measure_every=every, task=TaskState(ProgressBar()), backend=args.backend,
+                         device=args.device)
     out = res.to_json()
     out["tau_int"] = res.tau_int
     return out

@@ -1,0 +1,312 @@
+"""Labelled configurations sampled by the engine's samplers at chosen temperatures.
+
+Each temperature class gets its own chain: thermalise, measure the integrated autocorrelation
+time tau of e and |m| on a pilot run, then keep one configuration every ceil(2 tau) sweeps
+(the slower of the two observables sets the spacing). Near T_c the chain uses Wolff cluster
+updates, whose tau stays small there; elsewhere Metropolis.
+
+At h = 0 every kept configuration is flipped globally (x -> -x) with probability 1/2: an exact
+symmetry move that a local chain below T_c cannot make in practice. Without it all samples of a
+cold class share one sign of m, and a classifier learns that accident instead of the energy.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from dataclasses import field as _field
+
+import numba
+import numpy as np
+
+from ..backends import make_sampler
+from ..errors import IsingLabError
+from ..exact import TC
+from ..params import ModelParams, check_finite, check_seed, check_temperature
+from ..stats import tau_int
+from ..tasks import TaskState
+from .operators import energies
+
+THERMALIZE_SWEEPS = 1000
+PILOT_SWEEPS = 2000
+MAX_SPACING = 2000  # sweeps; caps the cost where the pilot's tau is huge (very large L at T_c)
+CLUSTER_WINDOW = (0.8, 1.25)  # T / (|J| T_c) where auto picks Wolff
+SINGLE_THREAD_MAX_L = 64  # below this a parallel kernel's thread start-up costs more than it saves
+MAX_SAMPLES = 1_000_000
+CACHE_SIZE = 4
+
+
+@dataclass(frozen=True)
+class IsingDataset:
+    """Configurations x (n, L, L) int8 with labels y (n,) indexing `temperatures`."""
+
+    spins: np.ndarray
+    labels: np.ndarray
+    temperatures: np.ndarray
+    coupling: float = 1.0
+    field: float = 0.0
+    spacing: np.ndarray = _field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sweeps, per class
+    tau: np.ndarray = _field(default_factory=lambda: np.zeros(0))  # pilot tau_int, per class
+    algorithms: tuple = ()  # per class
+    seed: int = 0
+
+    def __post_init__(self):
+        x, y, t = np.asarray(self.spins), np.asarray(self.labels), np.asarray(self.temperatures, float)
+        if x.ndim != 3 or x.shape[1] != x.shape[2]:
+            raise IsingLabError(f"spins must be (n, L, L), got shape {x.shape}")
+        if y.shape != (x.shape[0],):
+            raise IsingLabError(f"labels must be ({x.shape[0]},), got shape {y.shape}")
+        if y.size and (y.min() < 0 or y.max() >= t.size):
+            raise IsingLabError(f"labels must index the {t.size} temperatures")
+        for name, value in (("spins", x.astype(np.int8, copy=False)), ("labels", y.astype(np.int64, copy=False)),
+                            ("temperatures", t)):
+            value.flags.writeable = False
+            object.__setattr__(self, name, value)
+
+    @property
+    def size(self) -> int:
+        return int(self.spins.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.temperatures.size)
+
+    def __len__(self) -> int:
+        return int(self.labels.size)
+
+    def class_counts(self) -> np.ndarray:
+        return np.bincount(self.labels, minlength=self.n_classes)
+
+    def energies(self) -> np.ndarray:
+        """(n,) total energy E(x) = -J bond_sum(x) - h M(x) of each configuration."""
+        return energies(self.spins, self.coupling, self.field)
+
+    def subset(self, index) -> "IsingDataset":
+        index = np.asarray(index)
+        return IsingDataset(self.spins[index], self.labels[index], self.temperatures, self.coupling,
+                            self.field, self.spacing, self.tau, self.algorithms, self.seed)
+
+    def split(self, held_out: float = 0.25, seed: int = 0) -> tuple["IsingDataset", "IsingDataset"]:
+        """(train, held-out), stratified: each class keeps the same fraction in both."""
+        if not 0.0 < held_out < 1.0:
+            raise IsingLabError(f"held-out fraction must be in (0, 1), got {held_out}")
+        rng = np.random.default_rng([seed, 0x5B17])
+        train, test = [], []
+        for k in range(self.n_classes):
+            idx = rng.permutation(np.flatnonzero(self.labels == k))
+            cut = int(round(idx.size * held_out))
+            if idx.size >= 2:
+                cut = min(max(cut, 1), idx.size - 1)
+            test.append(idx[:cut])
+            train.append(idx[cut:])
+        return self.subset(np.sort(np.concatenate(train))), self.subset(np.sort(np.concatenate(test)))
+
+    def check_classifiable(self) -> None:
+        """Raise a user-facing error unless a temperature classifier can be trained on this set."""
+        if len(self) == 0:
+            raise IsingLabError("the dataset is empty: generate or load configurations first")
+        counts = self.class_counts()
+        present = int((counts > 0).sum())
+        if present < 2:
+            raise IsingLabError(f"a classifier needs at least 2 temperature classes, the dataset has {present}")
+        if (counts < 2).any():
+            t = self.temperatures[counts < 2][0]
+            raise IsingLabError(f"class T = {t:g} has fewer than 2 configurations; generate more samples")
+
+    def describe(self) -> str:
+        temps = ", ".join(f"{t:g}" for t in self.temperatures)
+        return f"{len(self)} configurations of {self.size}x{self.size} at T = {temps}"
+
+    def save(self, path) -> None:
+        """Write an NPZ file (spins, labels, temperatures, model and sampling metadata)."""
+        try:
+            np.savez_compressed(path, spins=self.spins, labels=self.labels, temperatures=self.temperatures,
+                                coupling=self.coupling, field=self.field, spacing=np.asarray(self.spacing),
+                                tau=np.asarray(self.tau), algorithms=np.array(self.algorithms, dtype=str),
+                                seed=self.seed)
+        except OSError as exc:
+            raise IsingLabError(f"cannot write dataset {path}: {exc.strerror or exc}") from None
+
+    @classmethod
+    def load(cls, path) -> "IsingDataset":
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return cls(f["spins"], f["labels"], f["temperatures"], float(f["coupling"]), float(f["field"]),
+                           f["spacing"], f["tau"], tuple(str(a) for a in f["algorithms"]), int(f["seed"]))
+        except (OSError, KeyError, ValueError) as exc:
+            raise IsingLabError(f"cannot read dataset {path}: {exc}") from None
+
+
+# ----------------------------------------------------------------------------- validation
+
+def check_temperatures(temperatures) -> np.ndarray:
+    """A 1-D array of valid, pairwise distinct temperatures."""
+    try:
+        values = [check_temperature(t) for t in np.atleast_1d(np.asarray(temperatures, dtype=object)).ravel()]
+    except TypeError:
+        raise IsingLabError(f"temperatures must be numbers, got {temperatures!r}") from None
+    if not values:
+        raise IsingLabError("give at least one temperature")
+    t = np.array(values, dtype=float)
+    order = np.sort(t)
+    close = np.flatnonzero(np.diff(order) <= 1e-9 * order[1:])
+    if close.size:
+        raise IsingLabError(f"temperatures must be distinct: T = {order[close[0]]:g} appears twice")
+    return t
+
+
+def parse_temperatures(text: str) -> np.ndarray:
+    """'2.0, 2.3,2.6' -> array; the error names the bad entry."""
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
+    values = []
+    for p in parts:
+        try:
+            values.append(float(p))
+        except ValueError:
+            raise IsingLabError(f"temperature {p!r} is not a number") from None
+    return check_temperatures(values)
+
+
+def check_samples(n) -> int:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise IsingLabError(f"number of samples must be an integer, got {n!r}")
+    if n < 1:
+        raise IsingLabError(f"number of samples must be >= 1 (an empty dataset teaches nothing), got {n}")
+    if n > MAX_SAMPLES:
+        raise IsingLabError(f"number of samples {n} is larger than the maximum {MAX_SAMPLES}")
+    return int(n)
+
+
+# ----------------------------------------------------------------------------- sampling
+
+def cluster_backend_available() -> bool:
+    return importlib.util.find_spec("isinglab.core.backends.numba_cluster") is not None
+
+
+def choose_algorithm(temperature: float, coupling: float, field: float, algorithm: str = "auto") -> str:
+    """Wolff near T_c at h = 0 (when the cluster backend exists), Metropolis elsewhere."""
+    if algorithm != "auto":
+        return algorithm
+    lo, hi = CLUSTER_WINDOW
+    near = lo <= temperature / (abs(coupling) * TC) <= hi if coupling else False
+    return "wolff" if near and field == 0.0 and cluster_backend_available() else "metropolis"
+
+
+def class_seed(seed: int, k: int) -> int:
+    """An independent 63-bit sampler seed for class k."""
+    return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def _spacing(sampler, pilot: int) -> tuple[int, float]:
+    """Sweeps between kept samples: ceil(2 tau_int) of the slower of e and |m|."""
+    e = np.empty(pilot)
+    m = np.empty(pilot)
+    for k in range(pilot):
+        sampler.sweep(1)
+        e[k], m[k] = sampler.bond_sum_and_magnetisation()
+    tau = max(tau_int(e).tau, tau_int(np.abs(m)).tau, 0.5)
+    return int(min(max(1, math.ceil(2.0 * tau)), MAX_SPACING)), float(tau)
+
+
+def _sample_class(params: ModelParams, n: int, flip_rng, report, thermalize: int, pilot: int):
+    sampler = make_sampler(params, initial="random")
+    sampler.sweep(thermalize)
+    report(0)
+    spacing, tau = _spacing(sampler, pilot)
+    out = np.empty((n, params.size, params.size), dtype=np.int8)
+    for k in range(n):
+        sampler.sweep(spacing)
+        sampler.spins(out=out[k])
+        if k % 64 == 63:
+            report(k + 1)
+    if params.field == 0.0:  # the exact Z2 move (see the module docstring)
+        out *= np.where(flip_rng.random(n) < 0.5, -1, 1).astype(np.int8)[:, None, None]
+    return out, spacing, tau
+
+
+class _SingleThreadedNumba:
+    """Small lattices: run the (thread-local) numba kernels on this thread alone."""
+
+    def __init__(self, size: int):
+        self.active = size <= SINGLE_THREAD_MAX_L
+
+    def __enter__(self):
+        if self.active:
+            self._saved = numba.get_num_threads()
+            numba.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        if self.active:
+            numba.set_num_threads(self._saved)
+
+
+def generate(size: int, temperatures, samples: int, coupling: float = 1.0, field: float = 0.0,
+             seed: int = 0, algorithm: str = "auto", thermalize: int = THERMALIZE_SWEEPS,
+             pilot: int = PILOT_SWEEPS, task: TaskState | None = None, cache: bool = True) -> IsingDataset:
+    """`samples` decorrelated configurations at each temperature, labelled by temperature index.
+
+    Results are cached in memory (the last CACHE_SIZE requests), so the GUI and CLI can ask again.
+    """
+    temps = check_temperatures(temperatures)
+    n = check_samples(samples)
+    coupling = check_finite("coupling J", coupling)
+    field = check_finite("field h", field)
+    seed = check_seed(seed)
+    algos = tuple(choose_algorithm(t, coupling, field, algorithm) for t in temps)
+    all_params = [ModelParams(size=size, temperature=float(t), coupling=coupling, field=field, algorithm=a,
+                              seed=class_seed(seed, k)).validated() for k, (t, a) in enumerate(zip(temps, algos))]
+    key = (size, tuple(temps), n, coupling, field, seed, algos, thermalize, pilot)
+    if cache and (hit := _CACHE.get(key)) is not None:
+        return hit
+    task = task or TaskState()
+    flip_rng = np.random.default_rng([seed, 0xF11B])
+    spins, spacing, taus = [], [], []
+    with _SingleThreadedNumba(size):
+        for k, params in enumerate(all_params):
+            def report(done, k=k, t=params.temperature):
+                frac = (k + 0.1 + 0.9 * done / n) / len(temps)  # thermalise + pilot ~ first tenth
+                task.progress(frac, f"T = {t:g}: {done}/{n}")
+            x, sp, tau = _sample_class(params, n, flip_rng, report, thermalize, pilot)
+            spins.append(x)
+            spacing.append(sp)
+            taus.append(tau)
+    task.progress(1.0, "done")
+    data = IsingDataset(np.concatenate(spins), np.repeat(np.arange(len(temps)), n), temps, coupling, field,
+                        np.array(spacing), np.array(taus), algos, seed)
+    if cache:
+        _CACHE.put(key, data)
+    return data
+
+
+class _LRU:
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_CACHE = _LRU(CACHE_SIZE)
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
