@@ -25,7 +25,8 @@ def analysis_panel_classes():
     """The science panels, in dock order (each an AnalysisPanel with its own dock_name)."""
     from .blocks_panel import BlocksPanel
     from .correlation_panel import CorrelationPanel
-    return [BlocksPanel, CorrelationPanel]
+    from .network_panel import NetworkPanel
+    return [BlocksPanel, CorrelationPanel, NetworkPanel]
 
 
 class MainWindow(QMainWindow):

@@ -24,7 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSlider, QSpinBox, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QTabWidget, QVBoxLayout, QWidget)
 
 from isinglab.core.errors import IsingLabError
 from isinglab.core.learning import datasets, gate as gate_mod, operators, pseudolikelihood as pl
@@ -75,10 +75,14 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
 
 
 def short_name(op) -> str:
-    """A tick label that fits under a bar: 'h', '1,0' for pair(1,0), '3s:00,10,01', 'plaq'."""
+    """A tick label that fits under a bar: 'h', '1,0' for pair(1,0), 'plaq', and for a 3-spin
+    corner of the plaquette '3s-11': the plaquette without its corner (1, 1)."""
     if op.order == 2:
         return "{},{}".format(*op.offsets[1])
-    return {"h": "h", "plaquette": "plaq"}.get(op.name, op.name.replace("3-spin(", "3s:").rstrip(")"))
+    if op.order == 3:
+        (dx, dy), = set(operators.PLAQUETTE) - set(op.offsets)
+        return f"3s-{dx}{dy}"
+    return {"h": "h", "plaquette": "plaq"}.get(op.name, op.name)
 
 
 class _Bridge(QObject):
@@ -154,8 +158,14 @@ class NetworkPanel(AnalysisPanel):
         self._timer = QTimer(self, interval=REDRAW_INTERVAL_MS)
         self._timer.timeout.connect(self._redraw_live)
         self._timer.start()
-        self.device_runner.start(_device_job)  # importing torch takes a second: not on the GUI thread
+        self._device_started = False
         self.set_gate(0.1, "softplus")
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._device_started:  # import torch (a second or two) only once someone looks
+            self._device_started = True
+            self.device_runner.start(_device_job)
 
     def _runner(self, finished, failed, bar: QProgressBar | None = None, cancelled=None) -> TaskRunner:
         r = TaskRunner(self)
@@ -183,7 +193,10 @@ class NetworkPanel(AnalysisPanel):
         self.tabs.addTab(self._build_classifier(), "Classifier")
         self.tabs.addTab(self._build_hamiltonian(), "Hamiltonian")
         self.tabs.addTab(self._build_gate(), "Gate")
-        layout.addWidget(self.tabs, 1)
+        scroll = QScrollArea(self)  # the dock may be narrower than the control rows
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.tabs)
+        layout.addWidget(scroll, 1)
 
     def _build_classifier(self) -> QWidget:
         page = QWidget(self)
@@ -191,7 +204,7 @@ class NetworkPanel(AnalysisPanel):
         row = QHBoxLayout()
         self.size_spin = _labelled(row, "L", _spin(4, 64, 16, "datasetSize", 2))
         self.temps_edit = _labelled(row, "T classes", QLineEdit(DEFAULT_TEMPERATURES, objectName="datasetTemperatures"))
-        self.samples_spin = _labelled(row, "samples/class", _spin(1, datasets.MAX_SAMPLES, 2000, "datasetSamples", 100))
+        self.samples_spin = _labelled(row, "samples/class", _spin(1, datasets.MAX_SAMPLES, 4000, "datasetSamples", 500))
         self.seed_spin = _labelled(row, "seed", _spin(0, 2**31 - 1, 0, "learningSeed"))
         self.generate_button = _button("Generate", "generateButton", self._toggle_generate)
         row.addWidget(self.generate_button)
@@ -204,7 +217,7 @@ class NetworkPanel(AnalysisPanel):
         self.kernel_combo.addItems(["2", "3"])
         self.activation_combo = _labelled(row, "activation", QComboBox(objectName="activationCombo"))
         self.activation_combo.addItems(["square", "softplus", "tanh"])
-        self.epochs_spin = _labelled(row, "epochs", _spin(1, 10000, 60, "epochsSpin"))
+        self.epochs_spin = _labelled(row, "epochs", _spin(1, 10000, 200, "epochsSpin"))
         self.train_button = _button("Train", "trainButton", self._toggle_train)
         row.addWidget(self.train_button)
         row.addStretch(1)
@@ -241,7 +254,8 @@ class NetworkPanel(AnalysisPanel):
         self.loss_curves = {k: self.loss_plot.plot(pen=pg.mkPen(c, width=2), name=n)
                             for k, c, n in (("loss", "#E8601C", "train"), ("held_out_loss", "#4A9BDB", "held-out"))}
         self.acc_curves = {k: self.acc_plot.plot(pen=pg.mkPen(c, width=2), name=n)
-                           for k, c, n in (("accuracy", "#E8601C", "train"), ("held_out_accuracy", "#4A9BDB", "held-out"))}
+                           for k, c, n in (("accuracy", "#E8601C", "train"),
+                                           ("held_out_accuracy", "#4A9BDB", "held-out"))}
         v.addWidget(self.loss_plot)
         v.addWidget(self.acc_plot)
         return w
@@ -545,10 +559,12 @@ class NetworkPanel(AnalysisPanel):
         self.scatter_plot.setTitle(f"held-out logit differences (dashed: exact), R² = {a.r2:.5f}, "
                                    f"reference T = {a.reference_temperature:g}")
         t = np.array([c.temperature for c in a.classes])
-        for plot, learned, exact in ((self.slope_plot, [c.slope for c in a.classes], [c.slope_exact for c in a.classes]),
-                                     (self.intercept_plot, [c.intercept for c in a.classes],
-                                      [c.intercept_exact for c in a.classes])):
-            plot.plot(t, np.array(exact), pen=pg.mkPen("#9A9A9A", width=2, style=Qt.DashLine), symbol="x",
+        pairs = ((self.slope_plot, [c.slope for c in a.classes], [c.slope_exact for c in a.classes]),
+                 (self.intercept_plot, [c.intercept for c in a.classes], [c.intercept_exact for c in a.classes]))
+        for plot, learned, exact in pairs:
+            exact = np.array(exact)
+            known = np.isfinite(exact)  # ln Z is exact only at h = 0
+            plot.plot(t[known], exact[known], pen=pg.mkPen("#9A9A9A", width=2, style=Qt.DashLine), symbol="x",
                       symbolSize=12, symbolPen="#9A9A9A", name="exact")
             plot.plot(t, np.array(learned), pen=None, symbol="o", symbolBrush="#E8601C", symbolSize=10, name="learned")
 
@@ -586,8 +602,8 @@ class NetworkPanel(AnalysisPanel):
         x = np.arange(len(names), dtype=float)
         learned = np.array([groups[n]["learned"] for n in names])
         exact = np.array([groups[n]["exact"] for n in names])
-        self.distill_plot.addItem(pg.BarGraphItem(x=x - 0.2, height=learned, width=0.38, brush="#E8601C", name="network"))
-        self.distill_plot.addItem(pg.BarGraphItem(x=x + 0.2, height=exact, width=0.38, brush="#9A9A9A", name="exact"))
+        for dx, height, colour, name in ((-0.2, learned, "#E8601C", "network"), (0.2, exact, "#9A9A9A", "exact")):
+            self.distill_plot.addItem(pg.BarGraphItem(x=x + dx, height=height, width=0.38, brush=colour, name=name))
         self.distill_plot.getAxis("bottom").setTicks([list(zip(x, names))])
         self.distill_plot.setTitle(f"network's K(T={cls.temperature:g}) - K(T={d.reference_temperature:g}) per group "
                                    f"(orange) vs exact (grey); fit R² = {cls.r2:.6f}")
@@ -609,7 +625,8 @@ class NetworkPanel(AnalysisPanel):
         try:
             operators.check_range(range_, size)
             if full and size > pl.MAX_FULL_SIZE:
-                raise IsingLabError(f"the full J_ij fit is for small lattices (L <= {pl.MAX_FULL_SIZE}), got L = {size}")
+                raise IsingLabError(f"the full J_ij fit is for small lattices (L <= {pl.MAX_FULL_SIZE}), "
+                                    f"got L = {size}")
         except IsingLabError as exc:
             self._error(str(exc))
             return False

@@ -133,11 +133,13 @@ class NetworkViewer(pg.GraphicsLayoutWidget):
         tap_pos, tap_tips = [], []
         for c, (img, y) in enumerate(zip(self._kernels, self._y_channel)):
             img.setImage(conv[c], levels=(-scale, scale), autoLevels=False)
-            img.setRect(X_KERNEL - KERNEL_SIZE / 2, y - KERNEL_SIZE / 2, KERNEL_SIZE, KERNEL_SIZE)  # after the image: scales it
+            # after setImage: the rect scales the image it has
+            img.setRect(X_KERNEL - KERNEL_SIZE / 2, y - KERNEL_SIZE / 2, KERNEL_SIZE, KERNEL_SIZE)
             step = KERNEL_SIZE / k
             for dy in range(k):
                 for dx in range(k):
-                    tap_pos.append((X_KERNEL - KERNEL_SIZE / 2 + (dx + 0.5) * step, y - KERNEL_SIZE / 2 + (dy + 0.5) * step))
+                    tap_pos.append((X_KERNEL - KERNEL_SIZE / 2 + (dx + 0.5) * step,
+                                    y - KERNEL_SIZE / 2 + (dy + 0.5) * step))
                     tap_tips.append(f"channel {c}, tap (dx={dx}, dy={dy}): w = {conv[c, dy, dx]:+.4g}")
         self._taps.setData(pos=np.array(tap_pos), data=tap_tips)
         act = f" {activation}" if activation else ""

@@ -144,7 +144,8 @@ def test_bad_input(data):
     with pytest.raises(IsingLabError, match="train a classifier first"):
         distill(None)
     for bad, match in ((dict(epochs=0), "epochs"), (dict(kernel=4), "kernel"), (dict(activation="relu"), "activation"),
-                       (dict(channels=0), "channels"), (dict(held_out=1.0), "held-out"), (dict(device="tpu"), "device")):
+                       (dict(channels=0), "channels"), (dict(held_out=1.0), "held-out"),
+                       (dict(device="tpu"), "device")):
         with pytest.raises(IsingLabError, match=match):
             cl.train_classifier(data, cl.TrainConfig(**bad))
 

@@ -31,7 +31,7 @@ def window(qtbot):
 
 def test_window_has_the_named_docks(window):
     names = {d.objectName() for d in window.findChildren(QDockWidget)}
-    assert {"latticeDock", "controlsDock", "observablesDock", "blocksDock", "correlationDock"} <= names
+    assert {"latticeDock", "controlsDock", "observablesDock", "blocksDock", "correlationDock", "networkDock"} <= names
 
 
 def test_visible_analysis_panels_receive_snapshots(window, qtbot):

@@ -50,6 +50,12 @@ def mean_and_error(x, n_bins=40):
 
 # ---------------------------------------------------------------- references
 
+@njit(inline="always", cache=True)
+def neighbour_sum(spins, i, j):
+    L = spins.shape[0]
+    return spins[(i - 1) % L, j] + spins[(i + 1) % L, j] + spins[i, (j - 1) % L] + spins[i, (j + 1) % L]
+
+
 @njit(cache=True)
 def lane_reference_sweeps(spins, table, key, sweep0, n_sweeps):
     """The kernel's specification one site at a time: every random site reads its full 32-bit r
@@ -63,7 +69,7 @@ def lane_reference_sweeps(spins, table, key, sweep0, n_sweeps):
                 for x in range(L // 2):
                     j = 2 * x + (i + colour) % 2
                     s = spins[i, j]
-                    nn = spins[(i - 1) % L, j] + spins[(i + 1) % L, j] + spins[i, (j - 1) % L] + spins[i, (j + 1) % L]
+                    nn = neighbour_sum(spins, i, j)
                     q = table[4 - s * nn + (1 if s > 0 else 0)]       # 2 c + (s == +1)
                     if q == ms.ALWAYS:
                         spins[i, j] = -s
@@ -86,7 +92,7 @@ def reference_metropolis(spins, beta, coupling, field, n_sweeps, seed, e_out, m_
         for colour in range(2):
             for i in range(L):
                 for j in range((i + colour) % 2, L, 2):
-                    nn = spins[(i - 1) % L, j] + spins[(i + 1) % L, j] + spins[i, (j - 1) % L] + spins[i, (j + 1) % L]
+                    nn = neighbour_sum(spins, i, j)
                     dE = 2.0 * spins[i, j] * (coupling * nn + field)
                     if dE <= 0.0 or np.random.random() < math.exp(-beta * dE):
                         spins[i, j] = -spins[i, j]

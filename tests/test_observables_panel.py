@@ -17,7 +17,8 @@ def panel(qtbot):
     qtbot.addWidget(p)
     p.resize(900, 800)
     p.show()
-    return p
+    yield p
+    p.shutdown()
 
 
 def _feed(panel, temps, n=20, seed=0):

@@ -147,8 +147,8 @@ def test_cuda_request_without_cuda(monkeypatch):
 def test_lattice_too_big_for_the_gpu_is_refused_before_allocating(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (2 * 10**9, 80 * 10**9))
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Test GPU")
-    td.check_fits(8192, torch.device("cuda"))  # 0.5 GB: fits
-    with pytest.raises(IsingLabError, match="needs about 2.1 GB of GPU memory, but Test GPU has 2.0 GB free"):
+    td.check_fits(8192, torch.device("cuda"))  # 0.7 GB: fits
+    with pytest.raises(IsingLabError, match="needs about 2.7 GB of GPU memory, but Test GPU has 2.0 GB free"):
         td.check_fits(16384, torch.device("cuda"))
 
 
@@ -195,14 +195,16 @@ def test_engine_runs_a_torch_sampler(monkeypatch):
 # ---- physics, on each path ----
 
 @pytest.mark.slow
-@pytest.mark.parametrize("algorithm,temperature,coupling,field", [
-    ("metropolis", TC, 1.0, 0.0),
-    ("heatbath", TC, 1.0, 0.0),
-    ("metropolis", 2.5, -1.0, 0.0),  # antiferromagnet: same energy as the ferromagnet
-    ("heatbath", 3.0, 1.0, 0.3),  # a field shifts m
+@pytest.mark.parametrize("algorithm,coupling,field", [
+    ("metropolis", 1.0, 0.0),
+    ("heatbath", -1.0, 0.0),  # antiferromagnet: the same energy as the ferromagnet
+    ("metropolis", 1.0, 0.1),  # a field shifts m (h = 0.1: m = 0.59, tunnelling frequent enough to sample)
 ])
-def test_4x4_matches_enumeration(path, algorithm, temperature, coupling, field):
-    res = torch_run(4, temperature, sweeps=60000, algorithm=algorithm, coupling=coupling, field=field)
+def test_4x4_matches_enumeration(path, algorithm, coupling, field):
+    """T = 2.0: sigma(e) <= 0.005 needs a third of the sweeps that T_c does (T_c is in the L = 16 test)."""
+    temperature = 2.0
+    res = torch_run(4, temperature, sweeps=32000, thermalize=1000, algorithm=algorithm, coupling=coupling,
+                    field=field)
     ex = exact.enumeration_observables(4, temperature, coupling=coupling, field=field)
     obs = res.observables
     assert_within(obs, "e", ex["e"], max_err=0.005)
@@ -210,18 +212,18 @@ def test_4x4_matches_enumeration(path, algorithm, temperature, coupling, field):
     if coupling < 0:
         assert ex["e"] == pytest.approx(exact.enumeration_observables(4, temperature)["e"], abs=1e-12)
     if field:
-        assert ex["m"] > 0.2
-        assert_within(obs, "m", ex["m"], max_err=0.005)
+        assert ex["m"] > 0.5
+        assert_within(obs, "m", ex["m"], max_err=0.06)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("algorithm,temperature", [
-    ("metropolis", 2.0), ("metropolis", TC), ("metropolis", 3.0), ("heatbath", TC)])
-def test_16x16_matches_kaufman(path, algorithm, temperature):
-    res = torch_run(16, temperature, sweeps=40000, algorithm=algorithm, seed=3)
-    assert_within(res.observables, "e", exact.kaufman_energy(16, temperature), max_err=0.004)
+@pytest.mark.parametrize("algorithm,temperature,sweeps", [
+    ("metropolis", 2.0, 10000), ("metropolis", TC, 30000), ("metropolis", 3.0, 10000), ("heatbath", TC, 30000)])
+def test_16x16_matches_kaufman(path, algorithm, temperature, sweeps):
+    res = torch_run(16, temperature, sweeps=sweeps, algorithm=algorithm, seed=3)
+    assert_within(res.observables, "e", exact.kaufman_energy(16, temperature), max_err=0.006)
     c_exact = exact.kaufman_specific_heat(16, temperature)
-    assert_within(res.observables, "c", c_exact, max_err=0.08 * c_exact)
+    assert_within(res.observables, "c", c_exact, max_err=0.06 * c_exact)
 
 
 # ---- CUDA (skipped without a GPU) ----

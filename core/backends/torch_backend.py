@@ -79,7 +79,7 @@ class TorchSampler(Sampler):
         self._sweep_index = torch.zeros((), dtype=torch.int64, device=self.device)
         self._gen = torch.Generator(device=self.device)
         self._gen.manual_seed(int(stream_key(self.params.seed, 2)) >> 1)
-        self._uniform = torch.empty_like(self._quarters[0], dtype=torch.float32)
+        self._uniform = torch.empty((4, *self._quarters[0].shape), dtype=torch.float32, device=self.device)
         self._full: torch.Tensor | None = None  # interleaved lattice on the device (snapshots)
         self._pinned: dict[tuple, torch.Tensor] = {}  # page-locked host buffers by shape
         self._on_params()

@@ -8,10 +8,11 @@ from ..errors import IsingLabError
 
 DEVICES = ("auto", "cpu", "cuda")
 
-# Peak device bytes per spin: the int8 lattice (1), the interleaved copy for snapshots (1) and the
-# eager path's temporaries for one quarter (float32 numbers, int64 table indices, gathered
-# thresholds, int8 sums: about 5). The fused path needs less, but may fall back to eager.
-BYTES_PER_SPIN = 8
+# Peak device bytes per spin: the int8 lattice (1), the interleaved copy for snapshots (1), the
+# eager path's float32 numbers for a sweep (4) and its temporaries for one quarter (int64 table
+# indices 2, gathered thresholds 1, int8 sums and masks ~0.5), rounded up. The fused path needs
+# less, but may fall back to eager.
+BYTES_PER_SPIN = 10
 
 
 def cuda_status() -> tuple[bool, str]:

@@ -15,16 +15,27 @@ x - 1: (S << 1) | (S_prev >> 63);  x + 1: (S >> 1) | (S_next << 63).
 
 Update of one colour
 --------------------
-a_n = spin XOR neighbour_n marks anti-aligned neighbours; adders give their count c (0..4) as
-three bit planes. Flipping spin s costs dE = 2 J (4 - 2 c) + 2 h s for either sign of J (the
-sign lives in the table, so no extra XOR is needed), so each lane belongs to one of 10 classes
-2 * c + (s == +1) with acceptance p = min(1, exp(-beta dE)), stored as round(p * 2**32)
-(ALWAYS = 2**32 for p = 1). A lane accepts iff a uniform 32-bit r < p, decided bit-plane by
-bit-plane (MSB first) for all 64 lanes at once: the first plane where r_b != p_b decides.
-Words stop drawing planes as soon as every lane is decided; lanes with p = 1 (or 0) need no
-randomness. The draw for plane b of word w (flat index row * W + k) in half-sweep
-2 * sweep + colour is draw64(key, ((2 * sweep + colour) * L * W + w) * 32 + b): reproducible
-from the key whatever the thread count or loop order.
+a_n = spin XOR neighbour_n marks anti-aligned neighbours; full and half adders give their
+count c (0..4) as three bit planes. Flipping spin s costs dE = 2 J (4 - 2 c) + 2 h s for either
+sign of J (the sign lives in the table, so no extra XOR is needed), so each lane is in one of
+10 classes 2 c + (s == +1) with acceptance p = min(1, exp(-beta dE)), stored as
+round(p * 2**32) (ALWAYS = 2**32 when dE <= 0). Lanes of an ALWAYS class flip without random
+bits; the others (dE > 0) accept iff a uniform 32-bit r < p, decided bit plane by bit plane,
+MSB first, for 64 lanes at once: at the first plane b where r_b != p_b the lane accepts if
+r_b = 0. Plane b of word w (flat index row * W + k) in half-sweep 2 sweep + colour reads
+draw64(key, ((2 sweep + colour) L W + w) 32 + b); lanes still undecided after 32 planes have
+r = p and reject (p is exact to 2**-33 by rounding). The result depends only on the key and
+the sweep count, not on the thread count or the order in which words are done.
+
+Implementation
+--------------
+Classes with the same p (both spins at h = 0) form one group; a row chunk of ~CHUNK_WORDS
+words goes through passes over flat scratch arrays that LLVM vectorises (8 words per AVX-512
+register): neighbour counts, one mask pass per group, then planes 0 .. FIXED_PLANES - 1 for
+all words without branches (draws of words without random lanes go unused), then the ~5 % of
+words with undecided lanes continue plane by plane until none is left. This gives the same
+outcome as deciding each word alone with early exit. Chunks of one colour only read the
+other colour, so they run in parallel (prange) from L = 512 on.
 
 Public API
 ----------
@@ -47,7 +58,11 @@ ZERO = np.uint64(0)
 ONE = np.uint64(1)
 ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 SH1 = np.uint64(1)
-SH2 = np.uint64(2)
+SH8 = np.uint64(8)
+SH7 = np.uint64(7)     # sign bit of the low byte of a column pair
+SH15 = np.uint64(15)   # sign bit of its high byte
+BYTE_DOWN = np.uint64(0xFF)       # int8 -1
+BYTE_FLIP = np.uint64(0xFE)       # 0xFF - 0xFE = 0x01: int8 +1
 SH63 = np.uint64(63)
 N_PLANES = 32
 N_CLASSES = 10
@@ -73,24 +88,37 @@ def _ctpop(typingctx, x):
 
 # ---------------------------------------------------------------- packing
 
+# A row viewed as uint16 holds the column pair (2 x, 2 x + 1) in element x, low byte first
+# (x86 and every numba target are little-endian). Column 2 x is black on even rows and white
+# on odd rows, so a row pair is one lane of each colour: the loops below run over contiguous
+# uint16 and vectorise.
+
+@njit(nogil=True, cache=True)
+def _row_sources(black, white, i):
+    """(array holding the even columns of row i, array holding the odd columns)."""
+    return (black, white) if i % 2 == 0 else (white, black)
+
+
 @njit(nogil=True, cache=True)
 def _pack_into(spins, black, white):
-    L = spins.shape[0]
+    L, W = black.shape
+    pairs = spins.view(np.uint16)
     for i in range(L):
-        for colour in range(2):
-            dst = black if colour == 0 else white
-            p = (i + colour) % 2
-            for k in range(L // 128):
-                w = ZERO
-                for b in range(64):
-                    if spins[i, 2 * (64 * k + b) + p] > 0:
-                        w |= ONE << np.uint64(b)
-                dst[i, k] = w
+        even, odd = _row_sources(black, white, i)
+        for k in range(W):
+            e = ZERO
+            o = ZERO
+            for b in range(64):
+                v = ~np.uint64(pairs[i, 64 * k + b])      # sign bit clear (+1) -> 1
+                e |= ((v >> SH7) & ONE) << np.uint64(b)
+                o |= ((v >> SH15) & ONE) << np.uint64(b)
+            even[i, k] = e
+            odd[i, k] = o
 
 
 def pack(spins):
-    """(L, L) array of +1/-1 -> (black, white) uint64 arrays of shape (L, L // 128)."""
-    spins = np.ascontiguousarray(spins)
+    """(L, L) int8 array of +1/-1 -> (black, white) uint64 arrays of shape (L, L // 128)."""
+    spins = np.ascontiguousarray(spins, dtype=np.int8)
     L = spins.shape[0]
     assert spins.shape == (L, L) and L % 128 == 0, "multispin needs an L x L lattice, L % 128 == 0"
     black = np.empty((L, L // 128), np.uint64)
@@ -102,19 +130,20 @@ def pack(spins):
 @njit(nogil=True, cache=True)
 def _unpack_into(black, white, out):
     L, W = black.shape
+    pairs = out.view(np.uint16)
     for i in range(L):
-        for colour in range(2):
-            src = black if colour == 0 else white
-            p = (i + colour) % 2
-            for k in range(W):
-                w = src[i, k]
-                for b in range(64):
-                    bit = np.int64((w >> np.uint64(b)) & ONE)  # int64: uint64 * int -> float
-                    out[i, 2 * (64 * k + b) + p] = 2 * bit - 1
+        even, odd = _row_sources(black, white, i)
+        for k in range(W):
+            e = even[i, k]
+            o = odd[i, k]
+            for b in range(64):
+                lo = BYTE_DOWN - BYTE_FLIP * ((e >> np.uint64(b)) & ONE)   # bit 1: 0x01, 0: 0xFF
+                hi = BYTE_DOWN - BYTE_FLIP * ((o >> np.uint64(b)) & ONE)
+                pairs[i, 64 * k + b] = np.uint16(lo | (hi << SH8))
 
 
 def unpack(black, white, out=None):
-    """(black, white) -> int8 (L, L) spins (+1/-1), written into out when given."""
+    """(black, white) -> int8 (L, L) spins (+1/-1), written into out (C-contiguous) when given."""
     L = black.shape[0]
     if out is None:
         out = np.empty((L, L), np.int8)

@@ -34,6 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import exact
+from ..backends.torch_device import resolve_device
 from ..errors import IsingLabError
 from ..tasks import TaskState
 from .datasets import IsingDataset
@@ -56,14 +57,8 @@ HISTORY_SIZE = 30
 # ----------------------------------------------------------------------------- compute
 
 def pick_device(prefer: str | None = None) -> torch.device:
-    """CUDA when available (or asked for), else CPU. prefer: None/'auto', 'cpu' or 'cuda'."""
-    if prefer in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if prefer == "cuda" and not torch.cuda.is_available():
-        raise IsingLabError("CUDA was requested but torch sees no CUDA device")
-    if prefer not in ("cpu", "cuda"):
-        raise IsingLabError(f"unknown device {prefer!r}; choose auto, cpu or cuda")
-    return torch.device(prefer)
+    """CUDA when available (or asked for), else CPU; prefer: None/'auto', 'cpu', 'cuda' or 'cuda:k'."""
+    return resolve_device(prefer)[0]
 
 
 def configure_threads() -> int:
@@ -171,7 +166,7 @@ class TrainConfig:
     channels: int = 4
     kernel: int = 2
     activation: str = "square"
-    epochs: int = 60
+    epochs: int = 200
     held_out: float = 0.25
     seed: int = 0
     device: str = "auto"

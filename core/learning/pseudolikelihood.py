@@ -62,7 +62,8 @@ class PLFit:
         for name, idx in ops_.groups(self.operators).items():
             w = np.zeros(len(self.operators))
             w[idx] = 1.0 / len(idx)
-            out[name] = {"mean": float(w @ self.coefficients), "err": float(math.sqrt(max(w @ self.covariance @ w, 0.0)))}
+            var = max(float(w @ self.covariance @ w), 0.0)
+            out[name] = {"mean": float(w @ self.coefficients), "err": math.sqrt(var)}
         return out
 
     def exact_groups(self) -> dict[str, float]:
@@ -140,8 +141,8 @@ def _score_blocks(k, data: _SiteData, n_blocks: int) -> np.ndarray:
     per_sample = np.zeros((data.n, k.size))
     for a, f in data.chunks():
         r = -2.0 * expit(-2.0 * (f @ k))
-        first = a // data.sites
-        per_sample[first:first + f.shape[0] // data.sites] = (f * r[:, None]).reshape(-1, data.sites, k.size).sum(1)
+        first, count = a // data.sites, f.shape[0] // data.sites
+        per_sample[first:first + count] = (f * r[:, None]).reshape(count, data.sites, k.size).sum(axis=1)
     edges = np.linspace(0, data.n, n_blocks + 1).astype(int)
     return np.add.reduceat(per_sample, edges[:-1], axis=0)
 

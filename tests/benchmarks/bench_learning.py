@@ -1,6 +1,6 @@
 """The learning feature's accuracy and speed targets, measured in one run.
 
-    python tests/benchmarks/bench_learning.py [--samples 4000] [--per-class 6000] [--seed 0] [--json]
+    python tests/benchmarks/bench_learning.py [--samples 4000] [--per-class 8000] [--seed 0] [--json]
 
 1. Pseudo-likelihood, L = 16, T = 3.0, --samples configurations, pairs out to R = 2:
    target K_nn within 3 % of 1/3, every other coefficient |K| < 0.01, sampling + fit <= 60 s.
@@ -61,7 +61,7 @@ def bench_classifier(per_class: int, seed: int) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--samples", type=int, default=4000, help="pseudo-likelihood samples (default 4000)")
-    p.add_argument("--per-class", type=int, default=6000, help="classifier samples per temperature (default 6000)")
+    p.add_argument("--per-class", type=int, default=8000, help="classifier samples per temperature (default 8000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)

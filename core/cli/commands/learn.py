@@ -28,7 +28,7 @@ def add_arguments(p):
                    help="sampler (default auto: Wolff near T_c at h = 0, else Metropolis)")
     p.add_argument("--samples", "-n", type=nonneg_int("samples"), default=None,
                    help="configurations (per temperature with --classify; default 4000)")
-    p.add_argument("--range", "-R", dest="range_", type=nonneg_int("range"), default=2,
+    p.add_argument("--range", "-R", dest="range_", metavar="R", type=nonneg_int("range"), default=2,
                    help="pairs out to this Chebyshev distance in the operator basis (default 2)")
     p.add_argument("--full", action="store_true",
                    help="also fit every J_ij without translation invariance (small L only)")
@@ -36,8 +36,8 @@ def add_arguments(p):
                    help="train a CNN to tell the temperatures apart and compare its logits with Bayes")
     p.add_argument("--temperatures", default=DEFAULT_TEMPERATURES,
                    help=f"comma-separated class temperatures for --classify (default {DEFAULT_TEMPERATURES})")
-    p.add_argument("--epochs", type=nonneg_int("epochs"), default=60,
-                   help="L-BFGS epochs (stops earlier once converged; default 60)")
+    p.add_argument("--epochs", type=nonneg_int("epochs"), default=200,
+                   help="L-BFGS epochs (stops earlier once converged; default 200)")
     p.add_argument("--channels", type=nonneg_int("channels"), default=4, help="conv channels (default 4)")
     p.add_argument("--kernel", type=int, choices=(2, 3), default=2, help="conv kernel size (default 2)")
     p.add_argument("--activation", choices=("square", "softplus", "tanh"), default="square",
@@ -64,7 +64,18 @@ def _readable(out):
     if "full" in out:
         n = len(out["full"].pop("matrix"))
         out["full"]["matrix"] = f"{n} x {n}; use --json"
+    if "classes" in out:
+        out["classes"] = {f"T={c['temperature']:g}": {k: _vs(c[k]) for k in ("slope", "intercept")} | {"r2": c["r2"]}
+                          for c in out["classes"]}
+        d = out["distilled"]
+        d["classes"] = {f"T={c['temperature']:g}": {"r2": c["r2"]} | {g: _vs(v) for g, v in c["couplings"].items()}
+                        for c in d["classes"]}
     return out
+
+
+def _vs(pair):
+    exact = "n/a" if pair["exact"] is None else f"{pair['exact']:+.5g}"
+    return f"{pair['learned']:+.5g}  (exact {exact})"
 
 
 def _dataset(args, temperatures, task):
