@@ -1,10 +1,11 @@
 """Wolff and Swendsen-Wang samplers (h = 0; J of either sign) on a plain (L, L) int8 lattice.
 
-One Wolff sweep is a FIXED number of clusters n_c = N / <|C|>, with the mean cluster size <|C|>
-measured over the first CALIBRATION_SWEEPS sweeps after each parameter change (those sweeps stop
-once N spins have flipped). The count is then frozen because measuring whenever N spins have
-flipped is biased: that stopping rule favours states right after a large cluster (at L = 4 it
-shifts e by 20%). One Swendsen-Wang sweep is one full update.
+One Wolff sweep is a FIXED number of clusters n_c = N / <|C|>. After each parameter change the
+sampler first runs calibration windows of WINDOW sweeps that each stop once N spins have flipped,
+and measures the mean cluster size <|C|> per window; once two consecutive windows agree within
+10% (the lattice has relaxed; at most MAX_WINDOWS windows) n_c is frozen. It must be frozen
+because measuring whenever N spins have flipped is biased: that stopping rule favours states right
+after a large cluster (at L = 4 it shifts e by 20%). One Swendsen-Wang sweep is one full update.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from ..observables import bond_sum_and_magnetisation
 from ..params import ModelParams
 from .base import Sampler
 
-CALIBRATION_SWEEPS = 20
+WINDOW = 10  # sweeps per calibration window
+MAX_WINDOWS = 20
 
 
 class ClusterSampler(Sampler):
@@ -34,7 +36,7 @@ class ClusterSampler(Sampler):
         self.load(spins)
 
     def _on_params(self) -> None:
-        self._calibration = [0, 0, 0]  # sweeps, clusters, flipped since the last change
+        self._window_means: list[float] = []  # mean cluster size per calibration window
         self.clusters_per_sweep = None
 
     def load(self, spins: np.ndarray) -> None:
@@ -54,16 +56,23 @@ class ClusterSampler(Sampler):
 
     def _wolff(self, n: int) -> int:
         p, ws = self.params, (self._rng, self._stack, self._mark, self._cluster_id)
-        if self.clusters_per_sweep is not None:
-            return wolff.wolff_clusters(self._spins, p.beta, p.coupling, n * self.clusters_per_sweep, *ws)
-        clusters, flipped = wolff.wolff_sweeps(self._spins, p.beta, p.coupling, n, *ws)
-        cal = self._calibration
-        cal[0] += n
-        cal[1] += clusters
-        cal[2] += flipped
-        if cal[0] >= CALIBRATION_SWEEPS:
-            self.clusters_per_sweep = max(1, round(self.n_spins * cal[1] / cal[2]))
+        flipped = 0
+        while self.clusters_per_sweep is None and n > 0:
+            k = min(n, WINDOW)
+            clusters, f = wolff.wolff_sweeps(self._spins, p.beta, p.coupling, k, *ws)
+            self._calibrate(f / clusters)
+            flipped += f
+            n -= k
+        if n > 0:
+            flipped += wolff.wolff_clusters(self._spins, p.beta, p.coupling, n * self.clusters_per_sweep, *ws)
         return flipped
+
+    def _calibrate(self, mean_size: float) -> None:
+        means = self._window_means
+        means.append(mean_size)
+        settled = len(means) >= 2 and abs(means[-1] - means[-2]) <= 0.1 * means[-1]
+        if settled or len(means) >= MAX_WINDOWS:
+            self.clusters_per_sweep = max(1, round(self.n_spins / means[-1]))
 
     def spins(self, out=None):
         if out is None:

@@ -21,7 +21,7 @@ from ..kernels import checkerboard as cb
 from ..kernels.rng import stream_key
 from ..params import ModelParams
 from . import torch_kernels as tk
-from .base import Sampler
+from .base import Sampler, initial_spins
 from .torch_device import check_fits, resolve_device
 
 ALGORITHMS = ("metropolis", "heatbath")
@@ -73,6 +73,7 @@ class TorchSampler(Sampler):
         self.path = "fused" if fused else "eager"
         self.fallback_reason: str | None = None if fused else "eager path requested"
         self.compile_seconds: float | None = None
+        self.device_note: str | None = None  # set by create_sampler when CUDA fell back to the CPU
         self._warm = False
         self._quarters = tk.to_quarters(spins, self.device)
         self._consts = tk.hash_constants(stream_key(self.params.seed, 1), self.device)
@@ -122,7 +123,6 @@ class TorchSampler(Sampler):
         else:
             for _ in range(n):
                 tk.eager_sweep(self._quarters, self._eager_table, self.heatbath, self._gen, self._uniform)
-            self._sweep_index += n  # kept in step with sweeps_done (the fused counters use it)
         self._synchronise()  # callers time sweeps: CUDA launches must not return early
         self.sweeps_done += n
         return n * self.n_spins
@@ -169,16 +169,16 @@ class TorchSampler(Sampler):
 
     # ---- helpers ----
     def _block_sums(self, b: int) -> torch.Tensor:
-        """int32 (L // b)^2 sums of b x b blocks (the last L % b rows/columns are left out)."""
+        """int64 (L // b)^2 sums of b x b blocks (the last L % b rows/columns are left out)."""
         side = self.size // b
         if b % 2 == 0:  # a b x b block holds a (b/2)^2 block of every quarter: no interleave
             g = b // 2
-            return sum(t[:side * g, :side * g].reshape(side, g, side, g).sum((1, 3), dtype=torch.int32)
+            return sum(t[:side * g, :side * g].reshape(side, g, side, g).sum((1, 3), dtype=torch.int64)
                        for t in self._quarters)
         if self._full is None:
             self._full = torch.empty((self.size, self.size), dtype=torch.int8, device=self.device)
         full = tk.interleave(self._quarters, self._full)
-        return full[:side * b, :side * b].reshape(side, b, side, b).sum((1, 3), dtype=torch.int32)
+        return full[:side * b, :side * b].reshape(side, b, side, b).sum((1, 3), dtype=torch.int64)
 
     def _to_host(self, t: torch.Tensor) -> np.ndarray:
         """A host view of t: on CUDA through a reused page-locked buffer filled asynchronously,
@@ -210,10 +210,10 @@ def create_sampler(params: ModelParams, spins: np.ndarray | None = None, initial
                    fallback: bool = False) -> tuple[TorchSampler, str | None]:
     """(sampler, note) for the GUI: with fallback=True a "cuda" request without CUDA gives a CPU
     sampler and the reason as note instead of raising."""
-    from .base import initial_spins
-
     params = params.validated()
     dev, note = resolve_device(device, fallback=fallback)
     if spins is None:
         spins = initial_spins(params.size, initial, params.seed)
-    return TorchSampler(params, spins, device=str(dev), fused=fused), note
+    sampler = TorchSampler(params, spins, device=str(dev), fused=fused)
+    sampler.device_note = note
+    return sampler, note

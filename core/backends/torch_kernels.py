@@ -1,5 +1,5 @@
 """Checkerboard Metropolis and heat-bath on torch tensors: a four-sublattice layout, an eager
-sweep and a sweep written for torch.compile (fused into one kernel per colour).
+sweep and a sweep written for torch.compile (fused into one loop per sublattice).
 
 Layout: the L x L lattice lives in four (L/2, L/2) int8 tensors, one per (row, column) parity:
 A = s[0::2, 0::2], B = s[0::2, 1::2], C = s[1::2, 0::2], D = s[1::2, 1::2]. Colour (i + j) % 2 = 0
@@ -10,8 +10,9 @@ other colour (no per-row parity as in the (2, L, L/2) layout), so a half-sweep i
 
 Random numbers:
 - fused: the counter-based SplitMix64 stream of the numba kernels (kernels/rng.py), with the same
-  counter per site, so the fused path reproduces the numba trajectory bit for bit on any device.
-  It runs inside the compiled kernel: no random-number buffer, no generator state.
+  counter per site, so the fused path reproduces the numba trajectory bit for bit on any device
+  (but for thresholds that round to 0: see offset_table). It runs inside the compiled kernel:
+  no random-number buffer, no generator state.
 - eager: uniform float32 numbers from a seeded torch.Generator on the sampler's device, compared
   with a float32 copy of the same threshold table (one whole-tensor op per step).
 Both compare against a table indexed by (spin, neighbour sum), as kernels/checkerboard.py does,

@@ -1,0 +1,147 @@
+"""Figure export: every panel in every format parses, sidecars round-trip, bad paths fail cleanly."""
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+from PySide6.QtGui import QAction, QImage
+from PySide6.QtWidgets import QMenu
+
+from isinglab.app import export
+from isinglab.app.lattice_view import COLOR_SCHEMES
+from isinglab.app.main_window import MainWindow
+from isinglab.core.errors import IsingLabError
+from isinglab.core.params import ModelParams
+
+PARAMS = ModelParams(size=32, temperature=2.2, seed=7)
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(PARAMS)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    export.install(win)
+    win.engine.step(3)
+    qtbot.waitUntil(lambda: win.engine.latest().sweeps >= 3, timeout=120000)
+    yield win
+    win.close()
+
+
+def check_file(path: str, fmt: str, size_px) -> None:
+    assert os.path.getsize(path) > 0
+    if fmt == "png":
+        img = QImage(path)
+        assert not img.isNull()
+        assert [img.width(), img.height()] == size_px
+    elif fmt == "svg":
+        root = ET.parse(path).getroot()
+        assert root.tag.endswith("svg")
+    else:
+        data = open(path, "rb").read()
+        assert data.startswith(b"%PDF-")
+        assert data.rstrip().endswith(b"%%EOF")
+
+
+def no_temp_files(folder) -> bool:
+    return not [n for n in os.listdir(folder) if n.endswith(".tmp")]
+
+
+def test_every_panel_in_every_format_parses(window, tmp_path):
+    opts = export.ExportOptions(scale=1.5, dpi=120)
+    for name in window.docks:
+        for fmt in export.FORMATS:
+            fig, side = export.export_panel(window, name, str(tmp_path / f"{name}.{fmt}"), opts=opts)
+            sidecar = export.load_sidecar(side)
+            assert sidecar["panel"] == name and sidecar["format"] == fmt
+            check_file(fig, fmt, sidecar["size_px"])
+    assert no_temp_files(tmp_path)
+
+
+def test_lattice_png_has_whole_pixels_per_spin(window, tmp_path):
+    fig, side = export.export_panel(window, "latticeDock", str(tmp_path / "l.png"),
+                                    opts=export.ExportOptions(scale=1.0, dpi=300))
+    img = QImage(fig)
+    assert img.width() == img.height() and img.width() % PARAMS.size == 0
+    assert img.dotsPerMeterX() == round(300 / 0.0254)
+    per = img.width() // PARAMS.size
+    spins = window.engine.latest().spins  # paused engine: the exported state
+    up, down = COLOR_SCHEMES[window.lattice.colormap]
+    for i in range(0, PARAMS.size, 5):
+        for j in range(0, PARAMS.size, 3):
+            c = img.pixelColor(j * per + per // 2, i * per + per // 2)
+            assert (c.red(), c.green(), c.blue()) == tuple(up if spins[i, j] > 0 else down)
+
+
+def test_sidecar_round_trip_reproduces_the_parameters(window, tmp_path):
+    _, side = export.export_panel(window, "observablesDock", str(tmp_path / "obs.svg"))
+    loaded = export.load_sidecar(side)
+    assert loaded["params"] == window.engine.latest().params == PARAMS
+    assert loaded["sweeps"] == window.engine.latest().sweeps
+    assert loaded["seed"] == 7 and loaded["algorithm"] == "metropolis"
+    assert "scan" in loaded["panel_state"] and loaded["isinglab_version"]
+    raw = json.loads(open(side).read())
+    assert raw["params"] == {"size": 32, "temperature": 2.2, "coupling": 1.0, "field": 0.0,
+                             "algorithm": "metropolis", "seed": 7}
+
+
+def test_figure_set_writes_every_visible_panel(window, tmp_path):
+    written = export.export_figure_set(window, str(tmp_path), export.FORMATS)
+    visible = export.visible_panels(window)
+    assert visible and "latticeDock" in visible
+    figures = [p for p in written if not p.endswith(".json")]
+    assert len(figures) == 3 * len(visible)
+    assert all(os.path.exists(p + ".json") for p in figures)
+
+
+def test_unwritable_destination_leaves_nothing(window, tmp_path):
+    with pytest.raises(IsingLabError, match="does not exist"):
+        export.export_panel(window, "latticeDock", str(tmp_path / "missing" / "a.png"))
+    blocker = tmp_path / "taken.png"
+    blocker.mkdir()  # a folder where the file should go: the final rename fails
+    with pytest.raises(IsingLabError, match="could not write"):
+        export.export_panel(window, "latticeDock", str(blocker))
+    assert sorted(os.listdir(tmp_path)) == ["taken.png"]
+    with pytest.raises(IsingLabError, match="format"):
+        export.export_panel(window, "latticeDock", str(tmp_path / "a.bmp"))
+    with pytest.raises(IsingLabError, match="scale"):
+        export.export_panel(window, "latticeDock", str(tmp_path / "a.png"), opts=export.ExportOptions(scale=0))
+    assert sorted(os.listdir(tmp_path)) == ["taken.png"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    ('{"panel": "latticeDock", "sweeps": 3}', "missing params"),
+    ('{"panel": "nopeDock", "sweeps": 3, "params": {}}', "unknown panel"),
+    ('{"panel": "latticeDock", "sweeps": -1, "params": {}}', "sweeps"),
+    ('{"panel": "latticeDock", "sweeps": 1, "params": {"size": 32, "temperature": -1}}', "temperature"),
+    ('{"panel": "latticeDock", "sweeps": 1, "params": {"size": 32, "colour": 1}}', "unknown parameters"),
+    ('{"panel": "latticeDock", "sweeps": 1, "params": {}, "evil": 1}', "unknown keys"),
+])
+def test_corrupt_sidecar_is_rejected(tmp_path, text, message):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(IsingLabError, match=message):
+        export.load_sidecar(str(path))
+
+
+def test_install_adds_named_actions_and_the_dialog_exports(window, tmp_path, qtbot):
+    actions = window.export_actions
+    for a in actions.values():
+        assert a.objectName().endswith("Action") and a.toolTip()
+    file_menu = export.find_menu(window, "&File")
+    sub = window.findChild(QMenu, "exportMenu")
+    assert sub.menuAction() in file_menu.actions()
+    assert file_menu.actions()[-1] is window.actions_["quit"]  # Quit stays last
+    assert window.docks["blocksDock"].actions()  # right-click on the dock offers export
+    dialog = export.open_export_dialog(window, "blocksDock")
+    dialog.folder_edit.setText(str(tmp_path))
+    dialog.format_boxes["pdf"].setChecked(True)
+    written = dialog.export()
+    assert sorted(os.path.basename(p) for p in written) == ["blocks.pdf", "blocks.pdf.json", "blocks.png",
+                                                             "blocks.png.json"]
+    dialog.close()
+    assert isinstance(actions["figure"], QAction)

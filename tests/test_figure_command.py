@@ -1,0 +1,88 @@
+"""`isinglab figure`: headless regeneration from sidecars and scenes; bad input exits 2."""
+import json
+import os
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from isinglab.app import export, figure_command
+from isinglab.app.main_window import MainWindow
+from isinglab.core.cli import main
+from isinglab.core.params import ModelParams
+
+
+def cli(*argv) -> int:
+    return main(["figure", *argv], extra_commands=[figure_command])
+
+
+def spins_of(png: str, size: int) -> np.ndarray:
+    """The spin pattern of a lattice PNG: the centre pixel of each spin's square, as booleans."""
+    img = QImage(png)
+    per = img.width() // size
+    c = [[img.pixelColor(j * per + per // 2, i * per + per // 2).name() for j in range(size)] for i in range(size)]
+    first = c[0][0]
+    return np.array([[x == first for x in row] for row in c])
+
+
+def test_sidecar_regenerates_the_same_lattice(qtbot, tmp_path):
+    params = ModelParams(size=16, temperature=2.1, seed=5)  # metropolis: independent of sweep chunking
+    win = MainWindow(params)
+    qtbot.addWidget(win)
+    win.show()
+    win.engine.step(7)
+    qtbot.waitUntil(lambda: win.engine.latest().sweeps >= 7, timeout=120000)
+    fig, side = export.export_panel(win, "latticeDock", str(tmp_path / "live.png"),
+                                    opts=export.ExportOptions(scale=1.0))
+    win.close()
+    out = tmp_path / "regen"
+    assert cli("--from", side, "--out", str(out), "--scale", "1") == 0
+    assert sorted(os.listdir(out)) == ["lattice.pdf", "lattice.pdf.json", "lattice.png", "lattice.png.json",
+                                       "lattice.svg", "lattice.svg.json"]
+    np.testing.assert_array_equal(spins_of(fig, 16), spins_of(str(out / "lattice.png"), 16))
+    again = export.load_sidecar(str(out / "lattice.png.json"))
+    assert again["params"] == params and again["sweeps"] == 7
+
+
+def test_scene_renders_its_panels(tmp_path):
+    scene = {"format": 1, "id": "tiny", "name": "Tiny", "description": "a test scene",
+             "model": {"size": 16, "temperature": 3.0, "coupling": 1.0, "field": 0.0,
+                       "algorithm": "metropolis", "seed": 2, "initial": "random"},
+             "panels": ["latticeDock", "observablesDock"], "fps": 10, "sweeps_per_frame": 20,
+             "duration": 1.0, "keyframes": [{"t": 0.0, "temperature": 3.0}, {"t": 1.0, "temperature": 2.0}],
+             "overlay": {"show_tc_ratio": True, "show_xi": False}}
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(scene))
+    out = tmp_path / "out"
+    assert cli("--scene", str(path), "--out", str(out), "--formats", "png,pdf") == 0
+    names = sorted(os.listdir(out))
+    assert names == ["lattice.pdf", "lattice.pdf.json", "lattice.png", "lattice.png.json",
+                     "observables.pdf", "observables.pdf.json", "observables.png", "observables.png.json"]
+    side = export.load_sidecar(str(out / "observables.png.json"))
+    assert side["sweeps"] == 10 * 20 and side["scene"]["id"] == "tiny"
+    assert side["params"].temperature == pytest.approx(2.1)  # frame 9 of 10 at t = 0.9
+    assert side["panel_state"]["scan"]["n"]  # samples after the settle sweeps reached the T-scan
+    # the sidecar of a scene figure replays the scene: same lattice again
+    again = tmp_path / "again"
+    assert cli("--from", str(out / "lattice.png.json"), "--out", str(again), "--formats", "png") == 0
+    np.testing.assert_array_equal(spins_of(str(out / "lattice.png"), 16), spins_of(str(again / "lattice.png"), 16))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from", "{missing}", "--out", "{tmp}/o"], "does not exist"),
+    (["--from", "{bad}", "--out", "{tmp}/o"], "not valid JSON"),
+    (["--scene", "no-such-scene", "--out", "{tmp}/o"], "no-such-scene"),
+    (["--from", "{good}", "--out", "{tmp}/o", "--formats", "gif"], "gif"),
+    (["--from", "{good}", "--out", "{file}/o"], "output folder"),
+])
+def test_bad_input_exits_2_with_a_message(tmp_path, capsys, args, message):
+    (tmp_path / "bad.json").write_text("{oops")
+    (tmp_path / "file").write_text("x")
+    good = {"panel": "latticeDock", "sweeps": 1, "params": {"size": 16, "temperature": 2.0}}
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    fill = {"missing": tmp_path / "nope.json", "bad": tmp_path / "bad.json", "good": tmp_path / "good.json",
+            "tmp": tmp_path, "file": tmp_path / "file"}
+    assert cli(*[a.format(**fill) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")
