@@ -7,7 +7,7 @@ import sys
 
 from isinglab.core.cli import main as cli_main
 
-from . import gui_command
+from . import figure_command, gui_command
 
 
 def _bench_gui(args):
@@ -16,7 +16,7 @@ def _bench_gui(args):
 
 
 def main(argv=None) -> int:
-    return cli_main(argv, extra_commands=[gui_command], hooks={"bench_gui": _bench_gui},
+    return cli_main(argv, extra_commands=[gui_command, figure_command], hooks={"bench_gui": _bench_gui},
                     default_command="gui")
 
 

@@ -54,12 +54,20 @@ class MainWindow(QMainWindow):
         self.timer.setObjectName("displayTimer")
         self.timer.setInterval(DISPLAY_INTERVAL_MS)
         self.timer.timeout.connect(self.refresh)
+        self._install_features()
         self.engine.start()
         self.timer.start()
         if settings_warning:
             self.statusBar().showMessage(settings_warning, 10000)
 
     # ---- construction ----
+    def _install_features(self) -> None:
+        """Menus and actions contributed by feature modules (export before data export: it
+        creates the File > Export submenu)."""
+        from . import data_export, export
+        export.install(self)
+        data_export.install(self)
+
     def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)

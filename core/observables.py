@@ -25,12 +25,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .kernels import PARALLEL_MIN_SITES  # importing kernels also selects a thread-safe layer
+from .kernels import threads_for  # importing kernels also selects a thread-safe layer
 from .errors import IsingLabError
 from .params import check_temperature
 from .stats import MAX_JACKKNIFE_BLOCKS, binned_mean, choose_blocks, jackknife, tau_int
 
 
+@njit(nogil=True, cache=True, parallel=True)
 def _bond_sum_and_magnetisation(spins):
     """(bond_sum, M) of a 2-D periodic +-1 lattice, int64 sums, parallel over rows.
 
@@ -57,14 +58,10 @@ def _bond_sum_and_magnetisation(spins):
     return bonds, mag
 
 
-_parallel = njit(nogil=True, cache=True, parallel=True)(_bond_sum_and_magnetisation)
-_serial = njit(nogil=True, cache=True)(_bond_sum_and_magnetisation)
-
-
 def bond_sum_and_magnetisation(spins):
-    """(bond_sum, M); small lattices skip the thread pool, whose start-up would dominate."""
-    kernel = _parallel if spins.size >= PARALLEL_MIN_SITES else _serial
-    return kernel(spins)
+    """(bond_sum, M); small lattices run on one thread, whose start-up would otherwise dominate."""
+    with threads_for(spins.size):
+        return _bond_sum_and_magnetisation(spins)
 
 
 def energy_per_spin(spins, coupling: float = 1.0, field: float = 0.0) -> float:

@@ -48,8 +48,9 @@ def test_scene_renders_its_panels(tmp_path):
     scene = {"format": 1, "id": "tiny", "name": "Tiny", "description": "a test scene",
              "model": {"size": 16, "temperature": 3.0, "coupling": 1.0, "field": 0.0,
                        "algorithm": "metropolis", "seed": 2, "initial": "random"},
-             "panels": ["latticeDock", "observablesDock"], "fps": 10, "sweeps_per_frame": 20,
-             "duration": 1.0, "keyframes": [{"t": 0.0, "temperature": 3.0}, {"t": 1.0, "temperature": 2.0}],
+             "panels": ["latticeDock", "observablesDock"], "fps": 20, "sweeps_per_frame": 20,
+             "duration": 1.0, "keyframes": [{"t": 0.0, "temperature": 3.0}, {"t": 0.45, "temperature": 2.0},
+                                            {"t": 1.0, "temperature": 2.0}],
              "overlay": {"show_tc_ratio": True, "show_xi": False}}
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps(scene))
@@ -59,9 +60,9 @@ def test_scene_renders_its_panels(tmp_path):
     assert names == ["lattice.pdf", "lattice.pdf.json", "lattice.png", "lattice.png.json",
                      "observables.pdf", "observables.pdf.json", "observables.png", "observables.png.json"]
     side = export.load_sidecar(str(out / "observables.png.json"))
-    assert side["sweeps"] == 10 * 20 and side["scene"]["id"] == "tiny"
-    assert side["params"].temperature == pytest.approx(2.1)  # frame 9 of 10 at t = 0.9
-    assert side["panel_state"]["scan"]["n"]  # samples after the settle sweeps reached the T-scan
+    assert side["sweeps"] == 20 * 20 and side["scene"]["id"] == "tiny"
+    assert side["params"].temperature == pytest.approx(2.0)
+    assert side["panel_state"]["scan"]["n"] == [11]  # frames 9..19 at T = 2, after the settle sweeps
     # the sidecar of a scene figure replays the scene: same lattice again
     again = tmp_path / "again"
     assert cli("--from", str(out / "lattice.png.json"), "--out", str(again), "--formats", "png") == 0

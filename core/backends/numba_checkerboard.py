@@ -3,22 +3,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import PARALLEL_MIN_SITES
+from ..kernels import threads_for
 from ..kernels import checkerboard as cb
 from ..kernels.rng import stream_key
 from ..params import ModelParams
 from .base import Sampler
 
 _TABLES = {"metropolis": cb.metropolis_table, "heatbath": cb.heatbath_table}
-_KERNELS = {"metropolis": cb.metropolis_sweeps, "heatbath": cb.heatbath_sweeps}
 
 
 class CheckerboardSampler(Sampler):
     def __init__(self, params: ModelParams, spins: np.ndarray):
         super().__init__(params)
         self._key = stream_key(self.params.seed, 1)
-        parallel, serial = _KERNELS[self.params.algorithm]
-        self._sweeps = parallel if self.n_spins >= PARALLEL_MIN_SITES else serial
+        self._heatbath = self.params.algorithm == "heatbath"
         self.load(spins)
         self._on_params()
 
@@ -30,7 +28,8 @@ class CheckerboardSampler(Sampler):
         self._sub = cb.split(np.ascontiguousarray(spins, dtype=np.int8))
 
     def sweep(self, n: int) -> int:
-        self._sweeps(self._sub, self._thr, self._key, self.sweeps_done, n)
+        with threads_for(self.n_spins):
+            cb.checkerboard_sweeps(self._sub, self._thr, self._key, self.sweeps_done, n, self._heatbath)
         self.sweeps_done += n
         return n * self.n_spins
 
@@ -40,5 +39,6 @@ class CheckerboardSampler(Sampler):
         return cb.merge(self._sub, out)
 
     def bond_sum_and_magnetisation(self):
-        b, m = cb.bond_sum_and_magnetisation(self._sub)
+        with threads_for(self.n_spins):
+            b, m = cb.bond_sum_and_magnetisation(self._sub)
         return int(b), int(m)

@@ -37,6 +37,7 @@ class ClusterSampler(Sampler):
 
     def _on_params(self) -> None:
         self._window_means: list[float] = []  # mean cluster size per calibration window
+        self._window = [0, 0, 0]  # clusters, flipped, sweeps of the window being filled
         self.clusters_per_sweep = None
 
     def load(self, spins: np.ndarray) -> None:
@@ -57,19 +58,25 @@ class ClusterSampler(Sampler):
     def _wolff(self, n: int) -> int:
         p, ws = self.params, (self._rng, self._stack, self._mark, self._cluster_id)
         flipped = 0
-        while self.clusters_per_sweep is None and n > 0:
-            k = min(n, WINDOW)
-            clusters, f = wolff.wolff_sweeps(self._spins, p.beta, p.coupling, k, *ws)
-            self._calibrate(f / clusters)
+        while self.clusters_per_sweep is None and n > 0:  # one sweep at a time: chunking-independent
+            clusters, f = wolff.wolff_sweeps(self._spins, p.beta, p.coupling, 1, *ws)
+            self._calibrate(clusters, f)
             flipped += f
-            n -= k
+            n -= 1
         if n > 0:
             flipped += wolff.wolff_clusters(self._spins, p.beta, p.coupling, n * self.clusters_per_sweep, *ws)
         return flipped
 
-    def _calibrate(self, mean_size: float) -> None:
+    def _calibrate(self, clusters: int, flipped: int) -> None:
+        window = self._window
+        window[0] += clusters
+        window[1] += flipped
+        window[2] += 1
+        if window[2] < WINDOW:
+            return
         means = self._window_means
-        means.append(mean_size)
+        means.append(window[1] / window[0])
+        self._window = [0, 0, 0]
         settled = len(means) >= 2 and abs(means[-1] - means[-2]) <= 0.1 * means[-1]
         if settled or len(means) >= MAX_WINDOWS:
             self.clusters_per_sweep = max(1, round(self.n_spins / means[-1]))

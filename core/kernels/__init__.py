@@ -1,4 +1,6 @@
 """Numba kernels, one module per algorithm family: pure functions on arrays, nogil, cached."""
+from contextlib import contextmanager
+
 import numba
 
 # Analysis and simulation threads may both run parallel kernels: only the thread-safe layers
@@ -7,3 +9,17 @@ numba.config.THREADING_LAYER = "threadsafe"
 
 # Below this many sites a parallel region's start-up costs more than the work it splits.
 PARALLEL_MIN_SITES = 1 << 14
+
+
+@contextmanager
+def threads_for(n_sites: int):
+    """Run parallel kernels on one thread for small lattices (numba's count is per calling thread)."""
+    if n_sites >= PARALLEL_MIN_SITES:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)

@@ -16,7 +16,6 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from . import PARALLEL_MIN_SITES
 from .rng import draw32
 
 ALWAYS = np.uint64(1 << 32)  # above every 32-bit draw: always accept
@@ -76,7 +75,8 @@ def _neighbour_sum(mid, up, dn, x, xs):
     return np.int32(up[x]) + np.int32(dn[x]) + np.int32(mid[x]) + np.int32(mid[xs])
 
 
-def _bond_sum_and_magnetisation(sub):
+@njit(nogil=True, cache=True, parallel=True)
+def bond_sum_and_magnetisation(sub):
     """(sum_<ij> s_i s_j over the 2N bonds, sum_i s_i): every bond joins a colour-0 site to a
     colour-1 site, so summing s * (neighbour sum) over colour 0 counts each bond once."""
     L, H = sub.shape[1], sub.shape[2]
@@ -95,15 +95,6 @@ def _bond_sum_and_magnetisation(sub):
         bonds[i] = b
         mags[i] = m
     return bonds.sum(), mags.sum()
-
-
-_bonds_parallel = njit(nogil=True, cache=True, parallel=True)(_bond_sum_and_magnetisation)
-_bonds_serial = njit(nogil=True, cache=True)(_bond_sum_and_magnetisation)
-
-
-def bond_sum_and_magnetisation(sub):
-    kernel = _bonds_parallel if sub.size >= PARALLEL_MIN_SITES else _bonds_serial
-    return kernel(sub)
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -130,34 +121,44 @@ def _heatbath_site(own, mid, up, dn, thr, key, rowbase, x, xs):
     own[x] = np.int8(1) if draw32(key, rowbase + np.uint64(x)) < t else np.int8(-1)
 
 
-def _make_sweeps(site, parallel):
-    """Build a sweep kernel around a per-site update (Metropolis or heat-bath)."""
-
-    @njit(nogil=True, cache=True)
-    def row(own, mid, up, dn, thr, key, rowbase, lo, hi, d):
-        for x in range(lo, hi):  # contiguous and branch-free: vectorised
-            site(own, mid, up, dn, thr, key, rowbase, x, x + d)
-
-    @njit(nogil=True, cache=True, parallel=parallel)
-    def sweeps(sub, thr, key, sweep0, n_sweeps):
-        L, H = sub.shape[1], sub.shape[2]
-        for t in range(n_sweeps):
-            for c in range(2):
-                base = np.uint64(2 * (sweep0 + t) + c) * np.uint64(L * H)
-                for i in prange(L):
-                    own, mid = sub[c, i], sub[1 - c, i]
-                    up, dn = sub[1 - c, i - 1 if i > 0 else L - 1], sub[1 - c, i + 1 if i < L - 1 else 0]
-                    rowbase = base + np.uint64(i * H)
-                    if ((i + c) & 1) == 0:  # side neighbour at x - 1; x = 0 wraps to H - 1
-                        site(own, mid, up, dn, thr, key, rowbase, 0, H - 1)
-                        row(own, mid, up, dn, thr, key, rowbase, 1, H, -1)
-                    else:  # side neighbour at x + 1; x = H - 1 wraps to 0
-                        row(own, mid, up, dn, thr, key, rowbase, 0, H - 1, 1)
-                        site(own, mid, up, dn, thr, key, rowbase, H - 1, 0)
-
-    return sweeps
+@njit(nogil=True, cache=True)
+def _metropolis_row(own, mid, up, dn, thr, key, rowbase, lo, hi, d):
+    for x in range(lo, hi):  # contiguous and branch-free: vectorised
+        _metropolis_site(own, mid, up, dn, thr, key, rowbase, x, x + d)
 
 
-# (parallel, serial) pairs: the serial build serves lattices below PARALLEL_MIN_SITES
-metropolis_sweeps = (_make_sweeps(_metropolis_site, True), _make_sweeps(_metropolis_site, False))
-heatbath_sweeps = (_make_sweeps(_heatbath_site, True), _make_sweeps(_heatbath_site, False))
+@njit(nogil=True, cache=True)
+def _heatbath_row(own, mid, up, dn, thr, key, rowbase, lo, hi, d):
+    for x in range(lo, hi):
+        _heatbath_site(own, mid, up, dn, thr, key, rowbase, x, x + d)
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, lo, hi, d):
+    if heatbath:
+        _heatbath_row(own, mid, up, dn, thr, key, rowbase, lo, hi, d)
+    else:
+        _metropolis_row(own, mid, up, dn, thr, key, rowbase, lo, hi, d)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def checkerboard_sweeps(sub, thr, key, sweep0, n_sweeps, heatbath):
+    """n_sweeps Metropolis (or heat-bath) sweeps in place; sweep0 continues the random stream.
+
+    One kernel for both rules (a per-row branch) so numba's cache holds one entry per signature;
+    small lattices are run with one numba thread by the caller.
+    """
+    L, H = sub.shape[1], sub.shape[2]
+    for t in range(n_sweeps):
+        for c in range(2):
+            base = np.uint64(2 * (sweep0 + t) + c) * np.uint64(L * H)
+            for i in prange(L):
+                own, mid = sub[c, i], sub[1 - c, i]
+                up, dn = sub[1 - c, i - 1 if i > 0 else L - 1], sub[1 - c, i + 1 if i < L - 1 else 0]
+                rowbase = base + np.uint64(i * H)
+                if ((i + c) & 1) == 0:  # side neighbour at x - 1; x = 0 wraps to H - 1
+                    _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 0, 1, H - 1)
+                    _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 1, H, -1)
+                else:  # side neighbour at x + 1; x = H - 1 wraps to 0
+                    _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 0, H - 1, 1)
+                    _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, H - 1, H, 1 - H)
