@@ -12,6 +12,7 @@ from isinglab.core.params import ALGORITHMS
 
 T_MIN, T_MAX, T_STEPS_PER_UNIT = 0.5, 5.0, 1000
 SIZES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+BACKENDS = {"numba (CPU)": ("numba", None), "torch (CPU)": ("torch", "cpu"), "torch (CUDA)": ("torch", "cuda")}
 
 
 class TcSlider(QSlider):
@@ -87,6 +88,11 @@ class ControlsPanel(QWidget):
         self.algorithm.setObjectName("algorithmCombo")
         self.algorithm.addItems(list(ALGORITHMS))
         self.algorithm.setToolTip("Update algorithm; switch any time")
+        self.backend = QComboBox()
+        self.backend.setObjectName("backendCombo")
+        self.backend.addItems(list(BACKENDS))
+        self.backend.setToolTip("Compute backend: numba kernels, or PyTorch (metropolis and heat-bath; "
+                                "CUDA when a GPU is present, else the CPU with a message)")
         self.speed = QSpinBox()
         self.speed.setObjectName("speedSpin")
         self.speed.setRange(0, 10000)
@@ -114,6 +120,7 @@ class ControlsPanel(QWidget):
         form.addRow("h", self.field)
         form.addRow("L", self.size)
         form.addRow("algorithm", self.algorithm)
+        form.addRow("backend", self.backend)
         form.addRow("sweeps/frame", self.speed)
         form.addRow("seed", self.seed)
         form.addRow("colours", self.colormap)
@@ -143,6 +150,7 @@ class ControlsPanel(QWidget):
         self.size.currentTextChanged.connect(lambda t: self.changed.emit({"size": int(t)}))
         self.algorithm.currentTextChanged.connect(lambda a: self.changed.emit({"algorithm": a}))
         self.seed.valueChanged.connect(lambda v: self.changed.emit({"seed": v}))
+        self.backend.currentTextChanged.connect(lambda t: self.changed.emit({"backend": BACKENDS[t]}))
 
     def _coupling_changed(self, j):
         self.slider.set_tc(abs(j) * TC)
@@ -171,6 +179,14 @@ class ControlsPanel(QWidget):
     def _update_ratio(self):
         tc = self.slider.tc
         self.ratio.setText(f"{self.spin.value() / tc:.4f}" if tc > 0 else "—")
+
+    def set_backend(self, backend: str, device: str | None) -> None:
+        """Show the engine's backend without emitting (after a refused or fallen-back switch)."""
+        name = next((k for k, v in BACKENDS.items() if v[0] == backend and (v[1] or "cpu") == (device or "cpu")),
+                    "numba (CPU)")
+        self.backend.blockSignals(True)
+        self.backend.setCurrentText(name)
+        self.backend.blockSignals(False)
 
     def set_values(self, params) -> None:
         """Show params without emitting changes (used on start and to revert a refused change)."""

@@ -158,10 +158,14 @@ class MainWindow(QMainWindow):
 
     def request(self, changes: dict) -> None:
         try:
-            serial = self.engine.request(**changes)
+            if "backend" in changes:
+                serial = self.engine.request_backend(*changes["backend"])
+            else:
+                serial = self.engine.request(**changes)
         except IsingLabError as exc:
             self.statusBar().showMessage(f"Not applied: {exc}", 8000)
             self.controls.set_values(self.engine.params)
+            self.controls.set_backend(*self.engine.backend)
             return
         self._request_times[serial] = time.perf_counter()
         if "size" in changes or "coupling" in changes:
@@ -175,6 +179,10 @@ class MainWindow(QMainWindow):
         if self.engine.error:
             self._engine_failed(self.engine.error)
             return
+        if self.engine.notice:
+            self.statusBar().showMessage(self.engine.notice, 10000)
+            self.engine.notice = None
+            self.controls.set_backend(*self.engine.backend)
         samples = self.engine.drain_measurements()
         if samples:
             self._feed_observables(samples)
@@ -213,7 +221,7 @@ class MainWindow(QMainWindow):
         ratio = f"{p.temperature / tc:.4f}" if tc else "—"
         self.status_label.setText(
             f"T = {p.temperature:.3f}   T/T_c = {ratio}   {snap.sweeps_per_s:,.0f} sweeps/s   "
-            f"{snap.flips_per_ns:.2f} flips/ns   {len(self._frames)} fps")
+            f"{snap.flips_per_ns:.2f} flips/ns   {len(self._frames)} fps   {snap.kernel}")
         self.status_label.setToolTip(f"kernel: {snap.kernel}, L = {p.size}, sweeps done: {snap.sweeps:,}")
 
     def _engine_failed(self, message: str) -> None:

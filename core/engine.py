@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends import make_sampler
+from .backends import check_backend, make_sampler
 from .backends.base import initial_spins
 from .errors import IsingLabError
 from .params import CLUSTER_ALGORITHMS, ModelParams
@@ -64,6 +64,7 @@ class Engine:
         self._lock = threading.Lock()
         self._pending: dict = {}
         self._pending_reset: str | None = None
+        self._pending_backend: tuple[str, str | None] | None = None
         self._request_serial = 0
         self._applied_serial = 0
         self._running = threading.Event()
@@ -78,6 +79,7 @@ class Engine:
         self._rate = (0.0, 0.0)
         self._last_publish = 0.0
         self.error: str | None = None
+        self.notice: str | None = None  # something the user should be told (not an error)
         self._thread: threading.Thread | None = None
         self._publish()
 
@@ -121,7 +123,8 @@ class Engine:
         """
         with self._lock:
             merged = {**self._pending, **changes}
-            self._params.with_(**merged).validated()
+            check_backend((self._pending_backend or (self._backend,))[0],
+                          self._params.with_(**merged).validated().algorithm)
             self._pending = merged
             self._request_serial += 1
             serial = self._request_serial
@@ -157,34 +160,54 @@ class Engine:
 
     # ---- the loop thread ----
     def _loop(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self._apply_pending()
-                with self._lock:
-                    steps, self._step_requests = self._step_requests, 0
-                if self._running.is_set():
-                    self._run_chunk(self._chunk_sweeps())
-                elif steps:
-                    self._run_chunk(steps)
-                else:
-                    self._wake.wait(0.05)
-                    self._wake.clear()
-        except Exception as exc:  # surface to the GUI instead of dying silently
-            self.error = f"{type(exc).__name__}: {exc}"
-            self._running.clear()
+        while not self._stop.is_set():
+            try:
+                self._iterate()
+            except Exception as exc:  # keep the thread alive; tell the GUI, pause the run
+                self.error = f"{type(exc).__name__}: {exc}"
+                self._running.clear()
+
+    def _iterate(self) -> None:
+        self._apply_pending()
+        with self._lock:
+            steps, self._step_requests = self._step_requests, 0
+        if self._running.is_set():
+            self._run_chunk(self._chunk_sweeps())
+        elif steps:
+            self._run_chunk(steps)
+        else:
+            self._wake.wait(0.05)
+            self._wake.clear()
+
+    def request_backend(self, backend: str, device: str | None = None) -> int:
+        """Switch the sampler's backend ("numba" or "torch") and device at the next chunk."""
+        check_backend(backend, self.params.algorithm)
+        with self._lock:
+            self._pending_backend = (backend, device)
+            self._request_serial += 1
+            serial = self._request_serial
+        self._wake.set()
+        return serial
+
+    @property
+    def backend(self) -> tuple[str, str | None]:
+        return self._backend, self._device
 
     def _apply_pending(self) -> None:
         with self._lock:
             changes, self._pending = self._pending, {}
             reset, self._pending_reset = self._pending_reset, None
+            backend, self._pending_backend = self._pending_backend, None
             serial = self._request_serial
-        if not changes and reset is None:
+        if not changes and reset is None and backend is None:
             return
         new = self._params.with_(**changes)
-        if new.size != self._params.size or new.algorithm != self._params.algorithm \
-                or new.seed != self._params.seed:
+        if backend is not None:
+            self._backend, self._device = backend
+        if backend is not None or new.size != self._params.size \
+                or new.algorithm != self._params.algorithm or new.seed != self._params.seed:
             spins = None if new.size != self._params.size else self._sampler.spins()
-            self._sampler = make_sampler(new, spins=spins, backend=self._backend, device=self._device)
+            self._sampler = self._make_sampler(new, spins)
         elif changes:
             self._sampler.set_params(new)
         if reset is not None:
@@ -193,6 +216,16 @@ class Engine:
         self._applied_serial = serial
         self._since_change = 0
         self._publish(force=True)
+
+    def _make_sampler(self, params: ModelParams, spins):
+        if self._backend != "torch":
+            return make_sampler(params, spins=spins, backend=self._backend, device=self._device)
+        from .backends.torch_backend import create_sampler  # torch loads only when asked for
+        sampler, note = create_sampler(params, spins, device=self._device, fallback=True)
+        if note:  # e.g. CUDA requested without a GPU: run on the CPU and say why
+            self.notice = note
+            self._device = "cpu"
+        return sampler
 
     def _chunk_sweeps(self) -> int:
         if self._sweeps_per_chunk:

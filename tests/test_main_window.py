@@ -167,3 +167,19 @@ def test_screenshot_to_a_missing_folder_fails_cleanly(tmp_path):
                     str(tmp_path / "missing" / "x.png")])
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and "could not save" in res.stderr
+
+
+def test_backend_switch_to_torch_and_back(window, qtbot):
+    window.actions_["run"].setChecked(True)
+    window.controls.backend.setCurrentText("torch (CUDA)")  # no GPU here: CPU with a message
+    qtbot.waitUntil(lambda: window.engine.latest().kernel.startswith("torch"), timeout=120000)
+    import torch
+    if not torch.cuda.is_available():
+        assert window.engine.latest().kernel.startswith("torch-cpu")
+        qtbot.waitUntil(lambda: "CUDA" in window.statusBar().currentMessage(), timeout=5000)
+        assert window.controls.backend.currentText() == "torch (CPU)"
+    window.controls.algorithm.setCurrentText("wolff")  # torch has no cluster algorithm: refused
+    assert "Not applied" in window.statusBar().currentMessage()
+    assert window.controls.algorithm.currentText() == "metropolis"
+    window.controls.backend.setCurrentText("numba (CPU)")
+    qtbot.waitUntil(lambda: window.engine.latest().kernel.startswith("numba"), timeout=10000)

@@ -10,6 +10,17 @@ from .base import INITIAL_STATES, Sampler, initial_spins
 BACKENDS = ("numba", "torch")
 
 
+TORCH_ALGORITHMS = ("metropolis", "heatbath")
+
+
+def check_backend(backend: str, algorithm: str) -> None:
+    """Refuse a backend/algorithm pair that no sampler implements."""
+    if backend not in BACKENDS:
+        raise IsingLabError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend == "torch" and algorithm not in TORCH_ALGORITHMS:
+        raise IsingLabError(f"the torch backend runs {' and '.join(TORCH_ALGORITHMS)}, not {algorithm}")
+
+
 def make_sampler(params: ModelParams, spins: np.ndarray | None = None, initial: str = "random",
                  backend: str = "numba", device: str | None = None) -> Sampler:
     """A sampler for params, starting from spins (copied) or from a fresh initial state.
@@ -39,4 +50,4 @@ def make_sampler(params: ModelParams, spins: np.ndarray | None = None, initial: 
     return MultispinSampler(params, spins)
 
 
-__all__ = ["BACKENDS", "INITIAL_STATES", "Sampler", "initial_spins", "make_sampler"]
+__all__ = ["BACKENDS", "check_backend", "INITIAL_STATES", "Sampler", "initial_spins", "make_sampler"]

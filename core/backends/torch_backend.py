@@ -21,10 +21,10 @@ from ..kernels import checkerboard as cb
 from ..kernels.rng import stream_key
 from ..params import ModelParams
 from . import torch_kernels as tk
+from . import check_backend
 from .base import Sampler, initial_spins
 from .torch_device import check_fits, resolve_device
 
-ALGORITHMS = ("metropolis", "heatbath")
 _TABLES = {"metropolis": cb.metropolis_table, "heatbath": cb.heatbath_table}
 _COMPILED: dict = {}  # heatbath? -> compiled sweep, "measure" -> compiled measurement; shared
 RECOMPILE_LIMIT = 64  # one graph per (lattice size, device): allow many sizes per session
@@ -63,8 +63,7 @@ class TorchSampler(Sampler):
     def __init__(self, params: ModelParams, spins: np.ndarray, device: str | None = None,
                  fused: bool | None = None):
         super().__init__(params)
-        if self.params.algorithm not in ALGORITHMS:
-            raise IsingLabError(f"torch backend supports metropolis and heatbath, not {self.params.algorithm}")
+        check_backend("torch", self.params.algorithm)
         self.device, _ = resolve_device(device)
         check_fits(self.size, self.device)
         self.heatbath = self.params.algorithm == "heatbath"
