@@ -188,6 +188,9 @@ def _export_analysis(window, params, path) -> list[str]:
 
 def install(window) -> None:
     """File > Export > "Export data…" (after export.install, which creates the submenu)."""
+    if getattr(window, "_data_export_installed", False):  # once per window
+        return
+    window._data_export_installed = True
     from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
     from .export import _action, find_menu

@@ -64,9 +64,12 @@ class MainWindow(QMainWindow):
     def _install_features(self) -> None:
         """Menus and actions contributed by feature modules (export before data export: it
         creates the File > Export submenu)."""
-        from . import data_export, export
+        from . import data_export, export, movie, presenter, scene_player
         export.install(self)
         data_export.install(self)
+        scene_player.install(self)  # Scenes menu and player toolbar (PageUp/PageDown)
+        presenter.install(self)  # F5 presenter mode
+        movie.install(self)  # File > Record
 
     def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -1,4 +1,4 @@
-"""One place that picks the Qt binding (PySide6) for pyqtgraph, vispy and superqt."""
+"""One place that picks the Qt binding (PySide6) for pyqtgraph and vispy."""
 import os
 
 os.environ.setdefault("QT_API", "pyside6")
