@@ -158,7 +158,8 @@ def test_screenshot_command_writes_a_non_blank_png(tmp_path):
     assert res.returncode == 0, res.stderr
     img = QImage(str(out))
     assert img.width() == 1280 and img.height() == 800
-    arr = np.frombuffer(img.convertToFormat(QImage.Format.Format_Grayscale8).constBits(), np.uint8)
+    grey = img.convertToFormat(QImage.Format.Format_Grayscale8)  # keep it alive while reading
+    arr = np.frombuffer(grey.constBits(), np.uint8, count=grey.sizeInBytes()).copy()
     assert arr.std() > 10  # not a blank image
 
 

@@ -34,6 +34,7 @@ FUSED_ENV = "ISINGLAB_TORCH_FUSED"  # "0" forces the eager path everywhere (test
 def _compiled_sweep(heatbath: bool):
     """The fused sweep for one algorithm, compiled lazily and once per process."""
     if heatbath not in _COMPILED:
+        _compile_in_process()
         cfg = torch._dynamo.config
         for name in ("recompile_limit", "cache_size_limit"):  # the name changed in torch 2.6
             if hasattr(cfg, name):
@@ -47,12 +48,21 @@ def _compiled_sweep(heatbath: bool):
     return _COMPILED[heatbath]
 
 
+def _compile_in_process() -> None:
+    """Inductor compiles in a pool of forked workers by default; forking a process whose numba
+    OpenMP threads are running can deadlock the child (seen here: the GUI hung for good on the
+    first torch sweep after numba kernels had run). One in-process compile thread avoids the fork."""
+    import torch._inductor.config as inductor_config
+    inductor_config.compile_threads = 1
+
+
 def _measure(quarters) -> torch.Tensor:
     return torch.stack(tk.bond_sum_and_magnetisation(quarters))
 
 
 def _compiled_measure():
     if "measure" not in _COMPILED:
+        _compile_in_process()
         _COMPILED["measure"] = torch.compile(_measure, dynamic=False, fullgraph=True)
     return _COMPILED["measure"]
 
