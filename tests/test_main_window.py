@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QDockWidget, QSlider
@@ -172,10 +173,10 @@ def test_screenshot_to_a_missing_folder_fails_cleanly(tmp_path):
 
 def test_backend_switch_to_torch_and_back(window, qtbot):
     window.actions_["run"].setChecked(True)
+    cuda = torch.cuda.is_available()  # torch imported up front: never import it concurrently
     window.controls.backend.setCurrentText("torch (CUDA)")  # no GPU here: CPU with a message
     qtbot.waitUntil(lambda: window.engine.latest().kernel.startswith("torch"), timeout=120000)
-    import torch
-    if not torch.cuda.is_available():
+    if not cuda:
         assert window.engine.latest().kernel.startswith("torch-cpu")
         qtbot.waitUntil(lambda: "CUDA" in window.statusBar().currentMessage(), timeout=5000)
         assert window.controls.backend.currentText() == "torch (CPU)"
