@@ -221,7 +221,9 @@ class Engine:
         if self._backend != "torch":
             return make_sampler(params, spins=spins, backend=self._backend, device=self._device)
         from .backends.torch_backend import create_sampler  # torch loads only when asked for
-        sampler, note = create_sampler(params, spins, device=self._device, fallback=True)
+        # eager torch here: compiling (torch.compile imports dozens of modules on this thread)
+        # deadlocked against garbage collection on the GUI thread; the CLI and bench use fused
+        sampler, note = create_sampler(params, spins, device=self._device, fused=False, fallback=True)
         if note:  # e.g. CUDA requested without a GPU: run on the CPU and say why
             self.notice = note
             self._device = "cpu"
