@@ -37,6 +37,7 @@ import numpy as np
 from scipy import integrate, special
 
 from .errors import IsingLabError
+from .params import check_finite as _real
 
 TC = 2.0 / math.log1p(math.sqrt(2.0))  # 2 / ln(1 + sqrt 2) = 2.269185314213022...
 KC = 1.0 / TC
@@ -46,16 +47,6 @@ GROUND_K = 50.0  # K = |J|/T beyond which the torus is in its ground state to 1e
 
 
 # ----------------------------------------------------------------------------- input checks
-
-def _real(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise IsingLabError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise IsingLabError(f"{name} must be finite, got {v}")
-    return v
-
 
 def _temperatures(T):
     """Return (1-D float array of T, input was scalar); every T finite and > 0."""

@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from .errors import IsingLabError
+from .params import check_finite as _finite
 from .stats import MAX_JACKKNIFE_BLOCKS, binned_mean, choose_blocks, jackknife, tau_int
 
 OBSERVABLES = ("m_abs", "e", "c", "chi")
@@ -52,16 +53,6 @@ def _positive_int(name: str, value, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise IsingLabError(f"{name} must be an integer >= {lo}, got {value!r}")
     return int(value)
-
-
-def _finite(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise IsingLabError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise IsingLabError(f"{name} must be finite, got {v}")
-    return v
 
 
 def _samples(name: str, values) -> np.ndarray:
