@@ -127,7 +127,7 @@ def test_display_spins_block_averages():
 # ---- bad input ----
 
 def test_unsupported_algorithm_is_refused():
-    with pytest.raises(IsingLabError, match="supports metropolis and heatbath"):
+    with pytest.raises(IsingLabError, match="runs metropolis and heatbath"):
         make_sampler(ModelParams(size=8, algorithm="wolff"), backend="torch", device="cpu")
 
 
