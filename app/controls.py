@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayo
                                QSlider, QSpinBox, QStyle, QStyleOptionSlider, QToolButton,
                                QVBoxLayout, QWidget, QCheckBox)
 
-from isinglab.core.exact import TC
+from isinglab.core.exact import TC, critical_temperature
 from isinglab.core.params import ALGORITHMS
 
 T_MIN, T_MAX, T_STEPS_PER_UNIT = 0.5, 5.0, 1000
@@ -153,7 +153,7 @@ class ControlsPanel(QWidget):
         self.backend.currentTextChanged.connect(lambda t: self.changed.emit({"backend": BACKENDS[t]}))
 
     def _coupling_changed(self, j):
-        self.slider.set_tc(abs(j) * TC)
+        self.slider.set_tc(critical_temperature(j))
         self._update_ratio()
         self.changed.emit({"coupling": j})
 
@@ -201,5 +201,5 @@ class ControlsPanel(QWidget):
                 w.addItem(text)
             w.setCurrentText(text)
             w.blockSignals(False)
-        self.slider.set_tc(abs(params.coupling) * TC)
+        self.slider.set_tc(critical_temperature(params.coupling))
         self.set_temperature(params.temperature)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWi
 
 from isinglab.core import __version__
 from isinglab.core.engine import Engine
+from isinglab.core.exact import critical_temperature
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 
@@ -220,7 +221,7 @@ class MainWindow(QMainWindow):
         now = time.perf_counter()
         self._frames = [t for t in self._frames if now - t < 1.0]
         p = snap.params
-        tc = abs(p.coupling) * 2.269185314213022
+        tc = critical_temperature(p.coupling)
         ratio = f"{p.temperature / tc:.4f}" if tc else "—"
         self.status_label.setText(
             f"T = {p.temperature:.3f}   T/T_c = {ratio}   {snap.sweeps_per_s:,.0f} sweeps/s   "

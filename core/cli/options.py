@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import IsingLabError
+from ..exact import TC
 from ..params import ALGORITHMS, check_finite, check_temperature
 
 
@@ -51,7 +52,7 @@ finite = lambda name: _wrap(_finite(name))  # noqa: E731
 
 def add_model_arguments(p: argparse.ArgumentParser, size=128, algorithm=True) -> None:
     p.add_argument("--size", "-L", type=int, default=size, help=f"lattice side L (default {size})")
-    p.add_argument("--temperature", "-T", type=temperature, default=2.269185314213022,
+    p.add_argument("--temperature", "-T", type=temperature, default=TC,
                    help="temperature in units of J/k_B (default T_c)")
     p.add_argument("--coupling", "-J", type=finite("coupling J"), default=1.0,
                    help="coupling J; negative = antiferromagnet (default 1)")
