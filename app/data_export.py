@@ -83,11 +83,8 @@ def write_json(path: str, obj) -> None:
 # ---------------------------------------------------------------------------- adapters
 
 def observables_series(window) -> dict | None:
-    x, e = window.observables.traces["e"].getData()
-    _, m = window.observables.traces["m"].getData()
-    if x is None or len(x) == 0:
-        return None
-    return {"sweeps": np.asarray(x), "e": np.asarray(e), "m_abs": np.asarray(m)}
+    data = window.observables.trace_data()
+    return data if len(data["sweeps"]) else None
 
 
 def tscan_table(window) -> dict | None:

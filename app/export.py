@@ -278,8 +278,7 @@ def panel_state(window, dock_name: str) -> dict:
                      show_cluster=v.show_cluster, view_backend=v.backend)
     elif dock_name == "observablesDock":
         state["scan"] = window.observables.scan.to_dict()
-        x = window.observables.traces["e"].getData()[0]
-        state["trace_points"] = 0 if x is None else len(x)
+        state["trace_points"] = len(window.observables.trace_data()["sweeps"])
     elif dock_name == "blocksDock":
         panel = widget
         state.update(rule=panel.rule, block=panel.block)
@@ -388,6 +387,9 @@ def panel_figure(window, dock_name: str, opts: ExportOptions, snapshot=None) -> 
     dock = window.docks[dock_name]
     if not dock.isVisible() or dock.visibleRegion().isEmpty():
         bring_forward(dock)
+    flush = getattr(dock.widget(), "flush_redraws", None)
+    if flush is not None:  # panels that throttle their plots draw the newest data first
+        flush()
     return widget_figure(dock.widget())
 
 

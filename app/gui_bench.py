@@ -2,6 +2,8 @@
 simulation throughput of the real window while the slider is dragged from 2.0 to 2.6."""
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -32,7 +34,6 @@ class _StallProbe:
 
 def run_gui_benchmark(args) -> dict:
     from .application import make_app
-    from PySide6.QtCore import QTimer
     from .main_window import MainWindow
 
     threads = set_threads(args.threads)
@@ -40,10 +41,17 @@ def run_gui_benchmark(args) -> dict:
     headless = measure(params, seconds=2.0)["sweeps_per_s"]
 
     app = make_app()
-    win = MainWindow(params)
-    win.resize(1280, 800)
-    win.show()
-    win.fit_lattice_dock(512)
+    with tempfile.TemporaryDirectory(prefix="isinglab-bench-") as config:
+        os.environ["ISINGLAB_CONFIG_DIR"] = config  # the default layout, not the user's saved one
+        win = MainWindow(params)
+        win.show()  # restores the (default) layout; the size is set after it
+        win.resize(1280, 800)
+        win.fit_lattice_dock(512)
+        return _drive(app, win, params, threads, headless)
+
+
+def _drive(app, win, params, threads, headless) -> dict:
+    from PySide6.QtCore import QTimer
     frame_costs: list[float] = []
     refresh = win.refresh
 
@@ -63,6 +71,8 @@ def run_gui_benchmark(args) -> dict:
         frame_costs.clear()
         win.latency_log.clear()
         probe.gaps.clear()
+        state.update(view_px=[win.lattice.width(), win.lattice.height()],
+                     visible_docks=[n for n, d in win.docks.items() if not d.visibleRegion().isEmpty()])
         state.update(t0=time.perf_counter(), sweeps0=win.engine.latest().sweeps,
                      frames0=win.lattice.frames_drawn, shown0=len(frame_costs))
         for k in range(DRAG_STEPS + 1):
@@ -94,6 +104,7 @@ def _report(params, threads, headless, state, frame_costs, win, probe) -> dict:
     return {
         "size": params.size, "algorithm": params.algorithm, "threads": threads,
         "view": win.lattice.backend,
+        "view_px": state["view_px"], "visible_docks": state["visible_docks"],
         "fps": (drawn if drawn > 0 else len(frame_costs)) / elapsed,
         "frame_ms_app": float(np.median(frame_costs) * 1e3) if frame_costs else None,
         "frame_ms_app_p95": float(np.percentile(frame_costs, 95) * 1e3) if frame_costs else None,

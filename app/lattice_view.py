@@ -14,7 +14,7 @@ import uuid
 
 import numpy as np
 from numba import njit
-from PySide6.QtCore import QEvent, QObject, QRectF, QTimer
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QImage, QOpenGLContext, qRgb
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -168,6 +168,9 @@ class _VispyBackend:
         self._scene = scene
         self.canvas = scene.SceneCanvas(keys=None, parent=parent, bgcolor=_BACKGROUND)
         self.widget = self.canvas.native
+        # A native child window presents the canvas by itself; otherwise Qt composites the whole
+        # main window through GL on every frame (a 1280x800 pass per frame under software GL)
+        self.widget.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.view = self.canvas.central_widget.add_view()
         # y flipped so that array row 0 is at the top, as in the fallback
         self.view.camera = scene.PanZoomCamera(aspect=1, flip=(False, True, False))

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from isinglab.core.errors import IsingLabError
 from isinglab.core.learning import datasets, gate as gate_mod, operators, pseudolikelihood as pl
 from isinglab.core.learning.progress import SubTask
+from isinglab.core import torch_loader
 
 from .network_viewer import NetworkViewer, diverging_lut
 from .panel_base import AnalysisPanel
@@ -94,6 +95,7 @@ class _Bridge(QObject):
 # ----------------------------------------------------------------------------- jobs (worker threads)
 
 def _device_job(task):
+    torch_loader.load()  # the one thread that imports torch; this job waits for it
     from isinglab.core.learning.classifier import device_label
     return device_label()
 
@@ -103,6 +105,7 @@ def _generate_job(size, temperatures, samples, seed, task):
 
 
 def _train_job(dataset, config, range_, on_epoch, task):
+    torch_loader.load()
     from isinglab.core.learning.classifier import analyse, train_classifier
     from isinglab.core.learning.distill import distill
     trained = train_classifier(dataset, config, task=task, on_epoch=on_epoch)
@@ -115,6 +118,7 @@ def _train_job(dataset, config, range_, on_epoch, task):
 
 
 def _distill_job(trained, range_, task):
+    torch_loader.load()
     from isinglab.core.learning.distill import distill
     return distill(trained, range_=range_)
 
@@ -476,6 +480,10 @@ class NetworkPanel(AnalysisPanel):
         """Start training on the current dataset; False (with a message) if that cannot work."""
         if self.dataset is None:
             self._error("no dataset: generate or load one before training")
+            return False
+        if not torch_loader.ready():  # the config lives in a torch module: never import it here
+            torch_loader.start()
+            self._error("torch is still loading (a few seconds after start-up); try again then")
             return False
         try:
             self.dataset.check_classifiable()

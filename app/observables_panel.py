@@ -151,6 +151,9 @@ class ObservablesPanel(QWidget):
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="isinglab-exact")
         self._ring = _Ring(TRACE_LENGTH, ("sweeps", "e", "m"))
         self._redraw_timer = self._single_shot(REDRAW_INTERVAL_MS, self.refresh)
+        # traces get new points every display frame; repainting plots that often cost the GUI
+        # thread more than the lattice, so they follow at <= 10 Hz too
+        self._trace_timer = self._single_shot(REDRAW_INTERVAL_MS, self.redraw_traces)
         self._poll_timer = QTimer(self)
         self._poll_timer.setInterval(POLL_INTERVAL_MS)
         self._poll_timer.timeout.connect(self._poll_kaufman)
@@ -322,9 +325,27 @@ class ObservablesPanel(QWidget):
         if sweeps.size == 0:
             return
         self._ring.extend(sweeps=sweeps, e=e, m=np.abs(m))
+        if not self._trace_timer.isActive():
+            self._trace_timer.start()
+
+    def redraw_traces(self) -> None:
+        """Show the ring's contents now (normally called by the 10 Hz throttle)."""
+        self._trace_timer.stop()
         x = self._ring.view("sweeps")
         self.traces["e"].setData(x, self._ring.view("e"), skipFiniteCheck=True)
         self.traces["m"].setData(x, self._ring.view("m"), skipFiniteCheck=True)
+
+    def trace_data(self) -> dict:
+        """The live traces held now (drawn or not yet): sweeps, e and |m| arrays."""
+        return {"sweeps": self._ring.view("sweeps").copy(), "e": self._ring.view("e").copy(),
+                "m_abs": self._ring.view("m").copy()}
+
+    def flush_redraws(self) -> None:
+        """Draw whatever the throttles still hold back (before a figure is rendered)."""
+        if self._trace_timer.isActive():
+            self.redraw_traces()
+        if self._redraw_timer.isActive():
+            self.refresh()
 
     def set_current_temperature(self, temperature: float) -> None:
         """Move the current-T marker (None or nan hides it) with the next throttled redraw.
@@ -360,6 +381,7 @@ class ObservablesPanel(QWidget):
 
     def clear_traces(self) -> None:
         self._ring.clear()
+        self._trace_timer.stop()
         for item in self.traces.values():
             item.setData([], [])
 

@@ -220,7 +220,9 @@ class Engine:
     def _make_sampler(self, params: ModelParams, spins):
         if self._backend != "torch":
             return make_sampler(params, spins=spins, backend=self._backend, device=self._device)
-        from .backends.torch_backend import create_sampler  # torch loads only when asked for
+        from . import torch_loader
+        torch_loader.load()  # torch loads only when asked for, on the loader thread
+        from .backends.torch_backend import create_sampler
         # eager torch here: compiling (torch.compile imports dozens of modules on this thread)
         # deadlocked against garbage collection on the GUI thread; the CLI and bench use fused
         sampler, note = create_sampler(params, spins, device=self._device, fused=False, fallback=True)

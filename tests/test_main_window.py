@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-import isinglab.core.backends.torch_backend  # noqa: F401  (no imports on the engine thread during the test)
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QDockWidget, QSlider

@@ -123,12 +123,15 @@ def test_current_temperature_marker(panel, qtbot):
     assert not panel.current_lines["e"].isVisible()
 
 
-def test_traces_keep_the_last_measurements(panel):
+def test_traces_keep_the_last_measurements(panel, qtbot):
     n = TRACE_LENGTH + 500
     sweeps = np.arange(n, dtype=float)
     e, m = -sweeps / n, -np.linspace(0, 1, n)
     for i in range(0, n, 7):
         panel.add_trace(sweeps[i:i + 7], e[i:i + 7], m[i:i + 7])
+    assert panel.traces["e"].getData()[0] is None or len(panel.traces["e"].getData()[0]) == 0
+    np.testing.assert_allclose(panel.trace_data()["e"], e[-TRACE_LENGTH:])  # held, not yet drawn
+    qtbot.waitUntil(lambda: not panel._trace_timer.isActive(), timeout=1000)  # the 10 Hz throttle
     x, y = panel.traces["e"].getData()
     np.testing.assert_allclose(x, sweeps[-TRACE_LENGTH:])
     np.testing.assert_allclose(y, e[-TRACE_LENGTH:])

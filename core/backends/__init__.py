@@ -35,6 +35,8 @@ def make_sampler(params: ModelParams, spins: np.ndarray | None = None, initial: 
     elif spins.shape != (params.size, params.size):
         raise IsingLabError(f"configuration shape {spins.shape} does not match L = {params.size}")
     if backend == "torch":
+        from .. import torch_loader
+        torch_loader.load()  # imported on its own thread, never concurrently (see torch_loader)
         from .torch_backend import TorchSampler
         return TorchSampler(params, spins, device=device)
     if device not in (None, "auto", "cpu"):
