@@ -167,7 +167,11 @@ class NetworkPanel(AnalysisPanel):
 
     def showEvent(self, event):
         super().showEvent(event)
-        if not self._device_started:  # import torch (a second or two) only once someone looks
+        if not self._device_started:  # import torch (seconds of CPU) only once someone looks:
+            QTimer.singleShot(0, self._start_device_if_seen)  # tabbed docks flash shown at start-up
+
+    def _start_device_if_seen(self) -> None:
+        if not self._device_started and self.isVisible() and not self.visibleRegion().isEmpty():
             self._device_started = True
             self.device_runner.start(_device_job)
 
