@@ -166,7 +166,9 @@ class _VispyBackend:
         from vispy import scene
 
         self._scene = scene
-        self.canvas = scene.SceneCanvas(keys=None, parent=parent, bgcolor=_BACKGROUND)
+        # autoswap off: Qt presents a QOpenGLWidget's framebuffer itself; vispy's extra
+        # swapBuffers call waits for the GPU (the whole frame under software GL) holding the GIL
+        self.canvas = scene.SceneCanvas(keys=None, parent=parent, bgcolor=_BACKGROUND, autoswap=False)
         self.widget = self.canvas.native
         # A native child window presents the canvas by itself; otherwise Qt composites the whole
         # main window through GL on every frame (a 1280x800 pass per frame under software GL)

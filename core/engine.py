@@ -51,8 +51,8 @@ class Measurement:
 class Engine:
     """Runs a sampler on a daemon thread. Thread-safe public methods; one loop thread."""
 
-    def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.008,
-                 publish_interval: float = 1 / 120, settle_sweeps: int | None = None,
+    def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.016,
+                 publish_interval: float = 1 / 60, settle_sweeps: int | None = None,
                  backend: str = "numba", device: str | None = None):
         self._params = params.validated()
         self._backend = backend
@@ -176,6 +176,8 @@ class Engine:
         elif steps:
             self._run_chunk(steps)
         else:
+            if self._latest.sweeps != self._sampler.sweeps_done:
+                self._publish(force=True)  # a step that came within the publish interval
             self._wake.wait(0.05)
             self._wake.clear()
 
@@ -239,25 +241,27 @@ class Engine:
 
     def _run_chunk(self, n: int) -> None:
         t0 = time.perf_counter()
-        flips = self._sampler.sweep(n)
+        copy = t0 - self._last_publish >= self.publish_interval
+        flips, e, m, spins = self._sampler.advance(n, copy)
         dt = max(time.perf_counter() - t0, 1e-9)
         self._rate = (n / dt, flips / dt / 1e9)
         self._since_change += n
-        e, m = self._sampler.energy_magnetisation()
         self._measurements.append(Measurement(self._params.temperature, self._sampler.sweeps_done, e, m,
                                               self._since_change >= self._settle_sweeps()))
-        self._publish(em=(e, m))
+        if spins is not None:
+            self._publish(force=True, em=(e, m), spins=spins)
 
     def _settle_sweeps(self) -> int:
         if self._settle is not None:
             return self._settle
         return 10 if self._params.algorithm in CLUSTER_ALGORITHMS else 100
 
-    def _publish(self, force: bool = False, em: tuple[float, float] | None = None) -> None:
+    def _publish(self, force: bool = False, em: tuple[float, float] | None = None,
+                 spins: np.ndarray | None = None) -> None:
         now = time.perf_counter()
         if not force and now - self._last_publish < self.publish_interval:
             return
-        spins = self._sampler.spins()
+        spins = self._sampler.spins() if spins is None else spins
         spins.flags.writeable = False
         cluster = self._sampler.last_cluster()
         e, m = em if em is not None else self._sampler.energy_magnetisation()

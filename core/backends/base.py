@@ -73,10 +73,21 @@ class Sampler(ABC):
 
     def energy_magnetisation(self) -> tuple[float, float]:
         """Per-spin energy and magnetisation of the current configuration."""
-        bonds, mag = self.bond_sum_and_magnetisation()
-        n = self.n_spins
-        p = self.params
+        return self._per_spin(*self.bond_sum_and_magnetisation())
+
+    def _per_spin(self, bonds: int, mag: int) -> tuple[float, float]:
+        n, p = self.n_spins, self.params
         return (-p.coupling * bonds - p.field * mag) / n, mag / n
+
+    def advance(self, n: int, copy_spins: bool) -> tuple[int, float, float, np.ndarray | None]:
+        """n sweeps, then (flips, e, m, a spins copy if asked for): one engine chunk.
+
+        Backends may fuse the steps into one call: the engine thread then takes Python's lock
+        once per chunk instead of three times, which matters while the GUI thread holds it.
+        """
+        flips = self.sweep(n)
+        e, m = self.energy_magnetisation()
+        return flips, e, m, (self.spins() if copy_spins else None)
 
     def last_cluster(self) -> np.ndarray | None:
         """Boolean (L, L) mask of the last cluster flipped (cluster algorithms only)."""

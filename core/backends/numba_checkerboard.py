@@ -33,6 +33,13 @@ class CheckerboardSampler(Sampler):
         self.sweeps_done += n
         return n * self.n_spins
 
+    def advance(self, n: int, copy_spins: bool):
+        out = np.empty((self.size, self.size) if copy_spins else (0, 0), dtype=np.int8)
+        with threads_for(self.n_spins):
+            b, m = cb.advance(self._sub, self._thr, self._key, self.sweeps_done, n, self._heatbath, out)
+        self.sweeps_done += n
+        return n * self.n_spins, *self._per_spin(int(b), int(m)), (out if copy_spins else None)
+
     def spins(self, out=None):
         if out is None:
             out = np.empty((self.size, self.size), dtype=np.int8)

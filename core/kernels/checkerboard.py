@@ -162,3 +162,15 @@ def checkerboard_sweeps(sub, thr, key, sweep0, n_sweeps, heatbath):
                 else:  # side neighbour at x + 1; x = H - 1 wraps to 0
                     _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 0, H - 1, 1)
                     _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, H - 1, H, 1 - H)
+
+
+@njit(nogil=True, cache=True)
+def advance(sub, thr, key, sweep0, n_sweeps, heatbath, out):
+    """n_sweeps sweeps, then (bond sum, magnetisation); the merged lattice is written to out
+    unless out is empty. One call per engine chunk, so the caller's thread stays outside
+    Python (and its lock) for the whole chunk."""
+    checkerboard_sweeps(sub, thr, key, sweep0, n_sweeps, heatbath)
+    b, m = bond_sum_and_magnetisation(sub)
+    if out.size:
+        merge(sub, out)
+    return b, m
