@@ -74,6 +74,7 @@ def _drive(app, win, params, threads, headless) -> dict:
         state.update(view_px=[win.lattice.width(), win.lattice.height()],
                      visible_docks=[n for n, d in win.docks.items() if not d.visibleRegion().isEmpty()])
         state.update(t0=time.perf_counter(), sweeps0=win.engine.latest().sweeps,
+                     serial0=win.engine.latest().serial,
                      frames0=win.lattice.frames_drawn, shown0=len(frame_costs))
         for k in range(DRAG_STEPS + 1):
             t = DRAG_FROM + (DRAG_TO - DRAG_FROM) * k / DRAG_STEPS
@@ -84,6 +85,7 @@ def _drive(app, win, params, threads, headless) -> dict:
     def finish():
         state["t1"] = time.perf_counter()
         state["sweeps1"] = win.engine.latest().sweeps
+        state["serial1"] = win.engine.latest().serial
         state["frames1"] = win.lattice.frames_drawn
         win.close()
         app.quit()
@@ -106,6 +108,7 @@ def _report(params, threads, headless, state, frame_costs, win, probe) -> dict:
         "view": win.lattice.backend,
         "view_px": state["view_px"], "visible_docks": state["visible_docks"],
         "fps": (drawn if drawn > 0 else len(frame_costs)) / elapsed,
+        "snapshots_per_s": (state["serial1"] - state["serial0"]) / elapsed,
         "frame_ms_app": float(np.median(frame_costs) * 1e3) if frame_costs else None,
         "frame_ms_app_p95": float(np.percentile(frame_costs, 95) * 1e3) if frame_costs else None,
         "latency_p50_ms": float(np.percentile(lat, 50)) if lat.size else None,

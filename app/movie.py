@@ -88,7 +88,7 @@ class MovieWriter:
     """Frames of palette indices -> MP4 (libx264 through imageio-ffmpeg) or GIF (Pillow),
     written to a temporary file next to `path` and renamed on close()."""
 
-    def __init__(self, path, size: tuple[int, int], fps: int, colors):
+    def __init__(self, path, size: tuple[int, int], fps: int, colors, preset: str = "medium"):
         self.path = os.path.abspath(os.fspath(path))
         self.ext = os.path.splitext(self.path)[1].lower()
         if self.ext not in FORMATS:
@@ -108,7 +108,7 @@ class MovieWriter:
             import imageio_ffmpeg
             self._ffmpeg = imageio_ffmpeg.write_frames(self.tmp, size, fps=self.fps, codec="libx264",
                                                        pix_fmt_out="yuv420p", quality=7, macro_block_size=1,
-                                                       output_params=["-movflags", "+faststart"])
+                                                       output_params=["-movflags", "+faststart", "-preset", preset])
             self._ffmpeg.send(None)  # start the ffmpeg process
 
     def add(self, index: np.ndarray) -> None:
@@ -200,7 +200,9 @@ class LiveRecorder:
                  colormap: str = "classic", queue_frames: int = 120):
         self.engine, self.levels = engine, levels
         check_levels(engine.latest().params.size, levels)
-        self.writer = MovieWriter(path, size, fps, _colors(colormap))
+        # a live recording shares the CPU with the simulation and the display: the fastest x264
+        # preset costs a fraction of the default's CPU for a somewhat larger file
+        self.writer = MovieWriter(path, size, fps, _colors(colormap), preset="ultrafast")
         self.size = size
         self.dropped = 0
         self.error: str | None = None

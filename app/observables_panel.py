@@ -325,8 +325,7 @@ class ObservablesPanel(QWidget):
         if sweeps.size == 0:
             return
         self._ring.extend(sweeps=sweeps, e=e, m=np.abs(m))
-        if not self._trace_timer.isActive():
-            self._trace_timer.start()
+        self._start_staggered(self._trace_timer, self._redraw_timer)
 
     def redraw_traces(self) -> None:
         """Show the ring's contents now (normally called by the 10 Hz throttle)."""
@@ -360,8 +359,19 @@ class ObservablesPanel(QWidget):
         self._schedule_redraw()
 
     def _schedule_redraw(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._start_staggered(self._redraw_timer, self._trace_timer)
+
+    @staticmethod
+    def _start_staggered(timer: QTimer, other: QTimer) -> None:
+        """Start a throttle timer half a period away from the other one: Qt paints every dirty
+        widget of the window in one pass, and the traces and scan plots painted together
+        block the event loop twice as long as either."""
+        if timer.isActive():
+            return
+        delay = REDRAW_INTERVAL_MS
+        if other.isActive():
+            delay = (other.remainingTime() + REDRAW_INTERVAL_MS // 2) % REDRAW_INTERVAL_MS + REDRAW_INTERVAL_MS // 2
+        timer.start(delay)
 
     def _move_marker(self) -> None:
         for line in self.current_lines.values():

@@ -52,7 +52,7 @@ class Engine:
     """Runs a sampler on a daemon thread. Thread-safe public methods; one loop thread."""
 
     def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.016,
-                 publish_interval: float = 1 / 60, settle_sweeps: int | None = None,
+                 publish_interval: float = 1 / 120, settle_sweeps: int | None = None,
                  backend: str = "numba", device: str | None = None):
         self._params = params.validated()
         self._backend = backend
@@ -77,6 +77,7 @@ class Engine:
         self._latest: Snapshot | None = None
         self._serial = 0
         self._rate = (0.0, 0.0)
+        self._chunk_dt = 0.0  # wall time of the last chunk
         self._last_publish = 0.0
         self.error: str | None = None
         self.notice: str | None = None  # something the user should be told (not an error)
@@ -241,9 +242,10 @@ class Engine:
 
     def _run_chunk(self, n: int) -> None:
         t0 = time.perf_counter()
-        copy = t0 - self._last_publish >= self.publish_interval
+        # will the publish interval be over when this chunk ends? (judged by the last chunk)
+        copy = t0 + self._chunk_dt - self._last_publish >= self.publish_interval
         flips, e, m, spins = self._sampler.advance(n, copy)
-        dt = max(time.perf_counter() - t0, 1e-9)
+        dt = self._chunk_dt = max(time.perf_counter() - t0, 1e-9)
         self._rate = (n / dt, flips / dt / 1e9)
         self._since_change += n
         self._measurements.append(Measurement(self._params.temperature, self._sampler.sweeps_done, e, m,
