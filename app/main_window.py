@@ -9,7 +9,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
 from isinglab.core import __version__
-from isinglab.core.engine import Engine
+from isinglab.core.engine_process import ProcessEngine
 from isinglab.core.exact import critical_temperature
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
@@ -38,7 +38,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("isinglab — the 2D Ising model, its RG flow and the Hamiltonian a network learns")
         self.settings, settings_warning = open_settings()
-        self.engine = Engine(params)
+        # the simulation runs in a child process: in a thread it lost most of its speed to the
+        # GUI thread holding Python's lock while Qt paints (see core/engine_process.py)
+        self.engine = ProcessEngine(params)
         self.engine.set_sweeps_per_chunk(sweeps_per_frame)
         self.actions_ = create_actions(self)
         self._build_docks(no_gl)

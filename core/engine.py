@@ -53,8 +53,9 @@ class Engine:
 
     def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.016,
                  publish_interval: float = 1 / 120, settle_sweeps: int | None = None,
-                 backend: str = "numba", device: str | None = None):
+                 backend: str = "numba", device: str | None = None, on_publish=None):
         self._params = params.validated()
+        self._on_publish = on_publish  # called on the loop thread with (engine, snapshot)
         self._backend = backend
         self._device = device
         self._sampler = make_sampler(self._params, initial=initial, backend=backend, device=device)
@@ -272,3 +273,5 @@ class Engine:
                                 self._applied_serial, self._rate[0], self._rate[1], now, cluster,
                                 self._sampler.kernel_name)
         self._last_publish = now
+        if self._on_publish is not None:
+            self._on_publish(self, self._latest)

@@ -1,0 +1,351 @@
+"""The engine in a child process: the same API as `engine.Engine`, for the desktop app.
+
+Why a process: on a small machine the simulation thread and the GUI thread fight over Python's
+lock (the GUI holds it while Qt paints and draws) and the simulation lost two thirds of its speed
+to that. In its own process the simulation has its own interpreter; the GUI process only receives
+snapshots.
+
+How: the child runs an ordinary `Engine`. Requests go to it through a pipe in order, so the
+request serial numbers agree on both sides. Each published snapshot is written to one of
+`SLOTS` shared-memory slots (spins, and the cluster mask for cluster algorithms) and announced
+on a second pipe with its metadata and the measurements taken since; a receiver thread here
+copies the slot into a private, read-only array. A slot carries a sequence number written
+before and after its data, so a slot that was overwritten while it was copied is detected and
+the snapshot skipped (the next one follows within a frame).
+"""
+from __future__ import annotations
+
+import collections
+import multiprocessing as mp
+import threading
+import time
+from dataclasses import replace
+from multiprocessing import shared_memory
+
+import numpy as np
+
+from .backends import check_backend
+from .backends.base import initial_spins
+from .engine import Measurement, Snapshot
+from .errors import IsingLabError
+from .params import ModelParams
+
+SLOTS = 4
+_HEADER = 16  # two int64 sequence numbers around each slot's data
+START_TIMEOUT_S = 60.0
+
+
+# ------------------------------------------------------------------ shared slots (both sides)
+class _Slots:
+    """SLOTS x (header, spins L*L int8, cluster L*L bool) in one shared-memory block."""
+
+    def __init__(self, size: int, name: str | None = None):
+        self.size = size
+        self.stride = _HEADER + 2 * size * size
+        # the child creates and unlinks the block; spawned children share the parent's
+        # resource tracker, so the parent's attach needs no bookkeeping of its own
+        self.shm = shared_memory.SharedMemory(name=name, create=name is None, size=SLOTS * self.stride)
+        self.buf = np.ndarray((SLOTS, self.stride), np.uint8, self.shm.buf)
+
+    @property
+    def name(self) -> str:
+        return self.shm.name
+
+    def _seq(self, k: int) -> np.ndarray:
+        return self.buf[k, :_HEADER].view(np.int64)
+
+    def _arrays(self, k: int):
+        n = self.size * self.size
+        row = self.buf[k, _HEADER:]
+        return (row[:n].view(np.int8).reshape(self.size, self.size),
+                row[n:].view(np.bool_).reshape(self.size, self.size))
+
+    def write(self, serial: int, spins: np.ndarray, cluster: np.ndarray | None) -> int:
+        k = serial % SLOTS
+        seq = self._seq(k)
+        seq[0] = -serial  # being written
+        s, c = self._arrays(k)
+        s[...] = spins
+        if cluster is not None:
+            c[...] = cluster
+        seq[1] = serial
+        seq[0] = serial
+        return k
+
+    def read(self, k: int, serial: int, with_cluster: bool):
+        """Private copies of slot k, or None if it no longer holds `serial`."""
+        seq = self._seq(k)
+        if seq[0] != serial:
+            return None
+        s, c = self._arrays(k)
+        spins = s.copy()
+        cluster = c.copy() if with_cluster else None
+        if seq[0] != serial or seq[1] != serial:
+            return None  # overwritten while copying
+        return spins, cluster
+
+    def close(self, unlink: bool = False) -> None:
+        self.buf = None
+        try:
+            self.shm.close()
+            if unlink:
+                self.shm.unlink()
+        except (FileNotFoundError, BufferError):
+            pass
+
+
+# ------------------------------------------------------------------ the child process
+def _child_main(commands, events, params, initial, backend, device, settle, chunk_seconds,
+                publish_interval):
+    from .engine import Engine
+    slots: dict = {}
+    send_lock = threading.Lock()
+
+    def send(msg):
+        with send_lock:
+            events.send(msg)
+
+    def published(engine, snap):
+        size = snap.spins.shape[0]
+        if slots.get("size") != size:
+            old = slots.get("slots")
+            slots["slots"], slots["size"] = _Slots(size), size
+            send(("slots", slots["slots"].name, size))
+            if old is not None:
+                old.close(unlink=True)
+        k = slots["slots"].write(snap.serial, snap.spins, snap.cluster)
+        meta = replace(snap, spins=None, cluster=None)
+        send(("snap", k, meta, snap.cluster is not None, engine.drain_measurements()))
+
+    try:
+        engine = Engine(params, initial=initial, chunk_seconds=chunk_seconds,
+                        publish_interval=publish_interval, settle_sweeps=settle, backend=backend,
+                        device=device, on_publish=published)
+    except Exception as exc:  # e.g. the backend cannot start: tell the parent, end
+        send(("fatal", f"{type(exc).__name__}: {exc}"))
+        return
+    engine.start()
+    try:
+        _serve(engine, commands, send)
+    finally:
+        engine.stop(timeout=1.0)
+        if slots.get("slots") is not None:
+            slots["slots"].close(unlink=True)
+
+
+def _serve(engine, commands, send) -> None:
+    while True:
+        if commands.poll(0.05):
+            try:
+                name, args, kwargs = commands.recv()
+            except EOFError:  # the parent has gone
+                return
+            if name == "stop":
+                return
+            if name == "set":
+                setattr(engine, *args)
+            else:
+                try:
+                    getattr(engine, name)(*args, **kwargs)
+                except IsingLabError as exc:  # validated in the parent; a race is reported
+                    send(("notice", f"Not applied: {exc}", engine.backend))
+        if engine.error:
+            error, engine.error = engine.error, None
+            send(("error", error))
+        if engine.notice:
+            notice, engine.notice = engine.notice, None
+            send(("notice", notice, engine.backend))
+
+
+# ------------------------------------------------------------------ the parent's proxy
+def _initial_snapshot(params: ModelParams, initial: str) -> Snapshot:
+    """What the child's engine publishes first, computed here so latest() works at once."""
+    spins = initial_spins(params.size, initial, params.seed)
+    s = spins.astype(np.int64)
+    bonds = int((s * np.roll(s, 1, 0)).sum() + (s * np.roll(s, 1, 1)).sum())
+    mag = int(s.sum())
+    n = params.size ** 2
+    spins.flags.writeable = False
+    return Snapshot(1, params, spins, 0, (-params.coupling * bonds - params.field * mag) / n, mag / n,
+                    0, 0.0, 0.0, time.perf_counter(), None, "")
+
+
+class ProcessEngine:
+    """`Engine`'s interface, the simulation running in a child process (see module docstring)."""
+
+    def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.016,
+                 publish_interval: float = 1 / 120, settle_sweeps: int | None = None,
+                 backend: str = "numba", device: str | None = None):
+        params = params.validated()
+        check_backend(backend, params.algorithm)
+        initial_spins(2, initial)  # validates the name
+        self._requested = params
+        self._backend = (backend, device)
+        self._running = False
+        self._serial = 0
+        self._lock = threading.Lock()
+        self._measurements: collections.deque[Measurement] = collections.deque(maxlen=100000)
+        self._latest = _initial_snapshot(params, initial)
+        self._slots: _Slots | None = None
+        self._publish_interval = publish_interval
+        self.chunk_seconds = chunk_seconds
+        self.error: str | None = None
+        self.notice: str | None = None
+        ctx = mp.get_context("spawn")  # never fork a process that runs Qt and numba threads
+        commands_in, self._commands = ctx.Pipe(duplex=False)  # (reader, writer)
+        self._events, events_out = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(
+            target=_child_main, name="isinglab-simulation", daemon=True,
+            args=(commands_in, events_out, params, initial, backend, device, settle_sweeps,
+                  chunk_seconds, publish_interval))
+        self._child_ends = (commands_in, events_out)  # closed here once the child has them
+        self._receiver: threading.Thread | None = None
+        self._started = False
+        self._stopping = False
+
+    # ---- life-cycle ----
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._process.start()
+        for end in self._child_ends:  # so that the receiver sees EOF when the child ends
+            end.close()
+        self._receiver = threading.Thread(target=self._receive, name="isinglab-engine-receiver",
+                                          daemon=True)
+        self._receiver.start()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        deadline = time.monotonic() + timeout
+        self._stopping = True
+        if self._started:
+            try:
+                self._send("stop")
+            except (OSError, ValueError):
+                pass
+            self._process.join(max(0.0, deadline - time.monotonic()))
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(0.2)
+            if self._receiver is not None:
+                self._receiver.join(max(0.05, deadline - time.monotonic()))
+        if self._slots is not None:
+            self._slots.close()
+            self._slots = None
+        return not self.alive
+
+    @property
+    def alive(self) -> bool:
+        proc = self._started and self._process.is_alive()
+        return bool(proc or (self._receiver is not None and self._receiver.is_alive()))
+
+    # ---- control (GUI thread) ----
+    def _send(self, name, *args, **kwargs) -> None:
+        with self._lock:
+            self._commands.send((name, args, kwargs))
+
+    def set_running(self, running: bool) -> None:
+        self._running = bool(running)
+        self._send("set_running", self._running)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def step(self, sweeps: int = 1) -> None:
+        self._send("step", sweeps)
+
+    def request(self, **changes) -> int:
+        new = self._requested.with_(**changes).validated()
+        check_backend(self._backend[0], new.algorithm)
+        self._requested = new
+        return self._count("request", **changes)
+
+    def reset(self, state: str = "random") -> None:
+        initial_spins(2, state)
+        self._count("reset", state)
+
+    def request_backend(self, backend: str, device: str | None = None) -> int:
+        check_backend(backend, self._requested.algorithm)
+        self._backend = (backend, device)
+        return self._count("request_backend", backend, device)
+
+    def _count(self, name, *args, **kwargs) -> int:
+        self._serial += 1  # the child's engine counts the same calls in the same order
+        self._send(name, *args, **kwargs)
+        return self._serial
+
+    def set_sweeps_per_chunk(self, n: int | None) -> None:
+        if n is not None and n < 1:
+            raise IsingLabError("sweeps per frame must be at least 1")
+        self._send("set_sweeps_per_chunk", n)
+
+    @property
+    def publish_interval(self) -> float:
+        return self._publish_interval
+
+    @publish_interval.setter
+    def publish_interval(self, value: float) -> None:
+        self._publish_interval = value
+        self._send("set", "publish_interval", value)
+
+    @property
+    def params(self) -> ModelParams:
+        return self._requested
+
+    @property
+    def backend(self) -> tuple[str, str | None]:
+        return self._backend
+
+    def latest(self) -> Snapshot:
+        return self._latest
+
+    def drain_measurements(self) -> list[Measurement]:
+        out = []
+        while self._measurements:
+            out.append(self._measurements.popleft())
+        return out
+
+    # ---- the receiver thread ----
+    def _receive(self) -> None:
+        while True:
+            try:
+                msg = self._events.recv()
+            except (EOFError, OSError):  # the child has ended: by stop(), or it died
+                if not self._stopping:
+                    self._process.join(0.5)
+                    self.error = (f"the simulation process ended unexpectedly (exit code "
+                                  f"{self._process.exitcode}); restart isinglab to go on")
+                    self._running = False
+                return
+            kind = msg[0]
+            if kind == "snap":
+                self._take_snapshot(*msg[1:])
+            elif kind == "slots":
+                self._attach(msg[1], msg[2])
+            elif kind == "notice":
+                self._backend = msg[2]
+                self.notice = msg[1]
+            elif kind in ("error", "fatal"):
+                self.error = msg[1]
+                self._running = False
+
+    def _attach(self, name: str, size: int) -> None:
+        old = self._slots
+        try:
+            self._slots = _Slots(size, name)
+        except FileNotFoundError:  # replaced again before we got here: the next message says so
+            self._slots = None
+        if old is not None:
+            old.close()
+
+    def _take_snapshot(self, k, meta: Snapshot, with_cluster: bool, measurements) -> None:
+        self._measurements.extend(measurements)
+        if self._slots is None or self._slots.size != meta.params.size:
+            return
+        got = self._slots.read(k, meta.serial, with_cluster)
+        if got is None:
+            return  # overwritten while copying: the next snapshot follows within a frame
+        spins, cluster = got
+        spins.flags.writeable = False
+        self._latest = replace(meta, spins=spins, cluster=cluster)
