@@ -90,13 +90,27 @@ def check_window(seconds: float) -> str:
     win.resize(800, 600)
     win.show()
     win.actions_["run"].setChecked(True)
-    QTimer.singleShot(int(seconds * 1000), app.quit)
+    start = time.monotonic()
+
+    def wait_then_run():  # the simulation process starts first (seconds when numba loads its cache)
+        if win.engine.latest().sweeps == 0 and win.engine.error is None \
+                and time.monotonic() - start < START_TIMEOUT_S:
+            QTimer.singleShot(50, wait_then_run)
+        else:
+            QTimer.singleShot(int(seconds * 1000), app.quit)
+
+    wait_then_run()
     app.exec()
-    sweeps = win.engine.latest().sweeps
+    error, sweeps = win.engine.error, win.engine.latest().sweeps
     win.close()
+    if error:
+        raise RuntimeError(error)
     if sweeps <= 0:
-        raise RuntimeError("the engine did not advance")
+        raise RuntimeError(f"the engine did not advance within {START_TIMEOUT_S:g} s")
     return f"{sweeps} sweeps in {seconds:g} s ({win.lattice.backend} view)"
+
+
+START_TIMEOUT_S = 60.0
 
 
 def run(args, hooks):

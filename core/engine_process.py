@@ -7,7 +7,7 @@ snapshots.
 
 How: the child runs an ordinary `Engine`. Requests go to it through a pipe in order, so the
 request serial numbers agree on both sides. Each published snapshot is written to one of
-`SLOTS` shared-memory slots (spins, and the cluster mask for cluster algorithms) and announced
+`SLOTS` shared-memory slots (spins, and the cluster mask as bits for cluster algorithms) and announced
 on a second pipe with its metadata and the measurements taken since; a receiver thread here
 copies the slot into a private, read-only array. A slot carries a sequence number written
 before and after its data, so a slot that was overwritten while it was copied is detected and
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import multiprocessing as mp
+import shutil
 import threading
 import time
 from dataclasses import replace
@@ -30,18 +31,37 @@ from .engine import Measurement, Snapshot
 from .errors import IsingLabError
 from .params import ModelParams
 
-SLOTS = 4
+SLOTS = 3  # with <= 120 publishes/s a slot is rewritten after 25 ms at the soonest
 _HEADER = 16  # two int64 sequence numbers around each slot's data
 START_TIMEOUT_S = 60.0
 
 
 # ------------------------------------------------------------------ shared slots (both sides)
+def _needed_bytes(size: int) -> int:
+    return SLOTS * (_HEADER + size * size + -(-size * size // 8))
+
+
+def _check_room(size: int) -> None:
+    """A full /dev/shm would kill the writer with SIGBUS: refuse with a message instead."""
+    try:
+        free = shutil.disk_usage("/dev/shm").free
+    except OSError:
+        return  # no /dev/shm (not Linux): the OS allocates the block
+    need = _needed_bytes(size)
+    if need > free:
+        raise IsingLabError(f"not enough shared memory for L = {size}: {need / 2**20:.0f} MB needed "
+                            f"in /dev/shm, {free / 2**20:.0f} MB free; choose a smaller L")
+
+
 class _Slots:
-    """SLOTS x (header, spins L*L int8, cluster L*L bool) in one shared-memory block."""
+    """SLOTS x (header, spins L*L int8, cluster mask packed to bits) in one shared-memory block."""
 
     def __init__(self, size: int, name: str | None = None):
         self.size = size
-        self.stride = _HEADER + 2 * size * size
+        self.packed = -(-size * size // 8)
+        self.stride = _HEADER + size * size + self.packed
+        if name is None:
+            _check_room(size)
         # the child creates and unlinks the block; spawned children share the parent's
         # resource tracker, so the parent's attach needs no bookkeeping of its own
         self.shm = shared_memory.SharedMemory(name=name, create=name is None, size=SLOTS * self.stride)
@@ -57,8 +77,7 @@ class _Slots:
     def _arrays(self, k: int):
         n = self.size * self.size
         row = self.buf[k, _HEADER:]
-        return (row[:n].view(np.int8).reshape(self.size, self.size),
-                row[n:].view(np.bool_).reshape(self.size, self.size))
+        return row[:n].view(np.int8).reshape(self.size, self.size), row[n:]
 
     def write(self, serial: int, spins: np.ndarray, cluster: np.ndarray | None) -> int:
         k = serial % SLOTS
@@ -67,7 +86,7 @@ class _Slots:
         s, c = self._arrays(k)
         s[...] = spins
         if cluster is not None:
-            c[...] = cluster
+            c[...] = np.packbits(cluster, axis=None)
         seq[1] = serial
         seq[0] = serial
         return k
@@ -79,10 +98,12 @@ class _Slots:
             return None
         s, c = self._arrays(k)
         spins = s.copy()
-        cluster = c.copy() if with_cluster else None
+        bits = c.copy() if with_cluster else None
         if seq[0] != serial or seq[1] != serial:
             return None  # overwritten while copying
-        return spins, cluster
+        if bits is None:
+            return spins, None
+        return spins, np.unpackbits(bits, count=self.size * self.size).astype(np.bool_).reshape(spins.shape)
 
     def close(self, unlink: bool = False) -> None:
         self.buf = None

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from isinglab.core import exact, stats
-from isinglab.core.engine_process import ProcessEngine, _Slots
+from isinglab.core.engine_process import SLOTS, ProcessEngine, _Slots, _check_room
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 
@@ -128,7 +128,29 @@ def test_a_slot_rewritten_during_a_copy_is_refused():
         k = slots.write(5, a, None)
         got = slots.read(k, 5, False)
         assert got is not None and np.array_equal(got[0], a) and got[1] is None
-        slots.write(5 + 4, -a, None)  # the same slot now holds a later snapshot
+        slots.write(5 + SLOTS, -a, None)  # the same slot now holds a later snapshot
         assert slots.read(k, 5, False) is None
+    finally:
+        slots.close(unlink=True)
+
+
+def test_a_lattice_too_big_for_shared_memory_is_refused_with_a_message():
+    import shutil
+    free = shutil.disk_usage("/dev/shm").free
+    size = 1 << 20  # 1 TB of slots: more than any /dev/shm here
+    assert free < 3 * size * size
+    with pytest.raises(IsingLabError, match="not enough shared memory for L = 1048576"):
+        _check_room(size)
+
+
+def test_cluster_bits_round_trip_through_a_slot():
+    slots = _Slots(9)  # 81 sites: the packed mask ends inside a byte
+    try:
+        rng = np.random.default_rng(0)
+        spins = rng.choice(np.array([-1, 1], np.int8), size=(9, 9))
+        mask = rng.random((9, 9)) < 0.3
+        k = slots.write(7, spins, mask)
+        got_spins, got_mask = slots.read(k, 7, True)
+        assert np.array_equal(got_spins, spins) and np.array_equal(got_mask, mask)
     finally:
         slots.close(unlink=True)
