@@ -48,7 +48,24 @@ class Measurement:
     equilibrated: bool
 
 
-class Engine:
+class SnapshotFeed:
+    """What display and analysis read: the newest snapshot and the measurements since the last
+    drain (`_latest` and `_measurements` are kept by the subclass)."""
+
+    _latest: Snapshot
+    _measurements: collections.deque
+
+    def latest(self) -> Snapshot:
+        return self._latest
+
+    def drain_measurements(self) -> list[Measurement]:
+        out = []
+        while self._measurements:
+            out.append(self._measurements.popleft())
+        return out
+
+
+class Engine(SnapshotFeed):
     """Runs a sampler on a daemon thread. Thread-safe public methods; one loop thread."""
 
     def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.016,
@@ -150,15 +167,6 @@ class Engine:
         """The parameters including requests not yet applied."""
         with self._lock:
             return self._params.with_(**self._pending)
-
-    def latest(self) -> Snapshot:
-        return self._latest
-
-    def drain_measurements(self) -> list[Measurement]:
-        out = []
-        while self._measurements:
-            out.append(self._measurements.popleft())
-        return out
 
     # ---- the loop thread ----
     def _loop(self) -> None:

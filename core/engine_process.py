@@ -27,7 +27,7 @@ import numpy as np
 
 from .backends import check_backend
 from .backends.base import initial_spins
-from .engine import Measurement, Snapshot
+from .engine import Measurement, Snapshot, SnapshotFeed
 from .errors import IsingLabError
 from .params import ModelParams
 
@@ -191,7 +191,7 @@ def _initial_snapshot(params: ModelParams, initial: str) -> Snapshot:
                     0, 0.0, 0.0, time.perf_counter(), None, "")
 
 
-class ProcessEngine:
+class ProcessEngine(SnapshotFeed):
     """`Engine`'s interface, the simulation running in a child process (see module docstring)."""
 
     def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.016,
@@ -317,15 +317,6 @@ class ProcessEngine:
     @property
     def backend(self) -> tuple[str, str | None]:
         return self._backend
-
-    def latest(self) -> Snapshot:
-        return self._latest
-
-    def drain_measurements(self) -> list[Measurement]:
-        out = []
-        while self._measurements:
-            out.append(self._measurements.popleft())
-        return out
 
     # ---- the receiver thread ----
     def _receive(self) -> None:
