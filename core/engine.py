@@ -235,8 +235,9 @@ class Engine(SnapshotFeed):
         from . import torch_loader
         torch_loader.load()  # torch loads only when asked for, on the loader thread
         from .backends.torch_backend import create_sampler
-        # eager torch here: compiling (torch.compile imports dozens of modules on this thread)
-        # deadlocked against garbage collection on the GUI thread; the CLI and bench use fused
+        # eager torch here: compiling the fused sweep would halt a live run for 5-25 s at the
+        # first sweep of each lattice size (and, in-process, once deadlocked next to the GUI
+        # thread); the CLI and bench use fused
         sampler, note = create_sampler(params, spins, device=self._device, fused=False, fallback=True)
         if note:  # e.g. CUDA requested without a GPU: run on the CPU and say why
             self.notice = note
