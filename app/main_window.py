@@ -17,7 +17,7 @@ from isinglab.core.params import ModelParams
 from .actions import create_actions
 from .controls import ControlsPanel
 from .lattice_view import LatticeView
-from .observables_panel import ObservablesPanel
+from .observables_panel import FRAME_GAP_S, ObservablesPanel
 from .settings import LAYOUT_VERSION, open_settings
 
 DISPLAY_INTERVAL_MS = 16
@@ -49,11 +49,13 @@ class MainWindow(QMainWindow):
         self._connect()
         self.controls.set_values(params)
         self.observables.set_model(params.size, params.coupling)
+        self.observables.since_lattice_frame = lambda: time.perf_counter() - self._frame_at
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._restored = False
         self._shown_serial = 0
         self._frames = []
         self._status_at = 0.0
+        self._frame_at = 0.0  # when the lattice got its last frame
         self._status_snap = None
         self._status_timer = QTimer(self, singleShot=True)
         self._status_timer.timeout.connect(lambda: self._update_status(self._status_snap))
@@ -200,7 +202,10 @@ class MainWindow(QMainWindow):
             self._feed_observables(samples)
         if snap is None or snap.serial == self._shown_serial:
             return
+        if time.perf_counter() - self.observables.redrawn_at < FRAME_GAP_S:
+            return  # plots are being repainted this turn: this frame goes in the next one
         self._shown_serial = snap.serial
+        self._frame_at = time.perf_counter()
         self.lattice.set_spins(snap.spins)
         for panel in self.panels:
             if not self.docks[panel.dock_name].visibleRegion().isEmpty():

@@ -186,3 +186,19 @@ def test_backend_switch_to_torch_and_back(window, qtbot):
     assert window.controls.algorithm.currentText() == "metropolis"
     window.controls.backend.setCurrentText("numba (CPU)")
     qtbot.waitUntil(lambda: window.engine.latest().kernel.startswith("numba"), timeout=10000)
+
+
+def test_a_lattice_frame_waits_while_plots_repaint(window, qtbot):
+    """refresh() leaves a new snapshot for the next tick when the plots were redrawn in this
+    event-loop turn (one paint pass with both would stall the loop), and shows it after."""
+    window.timer.stop()  # drive refresh by hand
+    before = window.engine.latest().sweeps
+    window.engine.step(2)
+    qtbot.waitUntil(lambda: window.engine.latest().sweeps >= before + 2, timeout=10000)
+    shown = window._shown_serial
+    window.observables.redrawn_at = time.perf_counter()
+    window.refresh()
+    assert window._shown_serial == shown
+    window.observables.redrawn_at = 0.0
+    window.refresh()
+    assert window._shown_serial == window.engine.latest().serial != shown
