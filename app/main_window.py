@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["latticeDock"]], [max(min_side, self.width() * 3 // 5)],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["controlsDock"], self.docks["observablesDock"]],
-                         [self.height() * 2 // 5, self.height() * 3 // 5], Qt.Orientation.Vertical)
+                         [self.height() * 3 // 10, self.height() * 7 // 10], Qt.Orientation.Vertical)
 
     def showEvent(self, event):
         super().showEvent(event)

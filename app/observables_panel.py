@@ -188,8 +188,8 @@ class ObservablesPanel(QWidget):
         splitter = QSplitter(Qt.Vertical, self)
         splitter.addWidget(self._build_traces())
         splitter.addWidget(self._build_scan())
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 1)  # two trace rows : the 2 x 2 scan plots
+        splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
 
     def _build_traces(self) -> pg.GraphicsLayoutWidget:
