@@ -240,10 +240,7 @@ class ProcessEngine(SnapshotFeed):
         deadline = time.monotonic() + timeout
         self._stopping = True
         if self._started:
-            try:
-                self._send("stop")
-            except (OSError, ValueError):
-                pass
+            self._send("stop")
             self._process.join(max(0.0, deadline - time.monotonic()))
             if self._process.is_alive():
                 self._process.terminate()
@@ -263,7 +260,10 @@ class ProcessEngine(SnapshotFeed):
     # ---- control (GUI thread) ----
     def _send(self, name, *args, **kwargs) -> None:
         with self._lock:
-            self._commands.send((name, args, kwargs))
+            try:
+                self._commands.send((name, args, kwargs))
+            except (OSError, ValueError):  # the child has gone: the receiver reports why
+                pass
 
     def set_running(self, running: bool) -> None:
         self._running = bool(running)

@@ -107,6 +107,9 @@ def test_a_failing_child_is_reported(engine):
     os.kill(e._process.pid, signal.SIGKILL)
     wait_for(lambda: e.error is not None, timeout=10)
     assert "simulation process ended unexpectedly" in e.error and not e.running
+    e.request(temperature=2.0)  # controls keep working (nothing to apply them to): no exception
+    e.set_running(True)
+    e.step(1)
 
 
 def test_torch_without_cuda_falls_back_with_a_notice(engine):
