@@ -38,8 +38,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("isinglab — the 2D Ising model, its RG flow and the Hamiltonian a network learns")
         self.settings, settings_warning = open_settings()
-        # the simulation runs in a child process: in a thread it lost most of its speed to the
-        # GUI thread holding Python's lock while Qt paints (see core/engine_process.py)
+        # the simulation runs in a child process: in a thread it waited for Python's lock while
+        # the GUI thread painted (see core/engine_process.py)
         self.engine = ProcessEngine(params)
         self.engine.set_sweeps_per_chunk(sweeps_per_frame)
         self.actions_ = create_actions(self)

@@ -1,15 +1,15 @@
 """The engine in a child process: the same API as `engine.Engine`, for the desktop app.
 
-Why a process: on a small machine the simulation thread and the GUI thread fight over Python's
-lock (the GUI holds it while Qt paints and draws) and the simulation lost two thirds of its speed
-to that. In its own process the simulation has its own interpreter; the GUI process only receives
-snapshots.
+Why a process: in a thread of the GUI process the simulation waits for Python's lock, which the
+GUI thread holds while Qt paints and draws. In its own process it has its own interpreter, and
+the GUI process only receives snapshots (the GUI benchmark's sim_ratio went from 0.27-0.33 to
+0.30-0.40 on the 2-core test machine; fps and latency improved too).
 
 How: the child runs an ordinary `Engine`. Requests go to it through a pipe in order, so the
 request serial numbers agree on both sides. Each published snapshot is written to one of
-`SLOTS` shared-memory slots (spins, and the cluster mask as bits for cluster algorithms) and announced
-on a second pipe with its metadata and the measurements taken since; a receiver thread here
-copies the slot into a private, read-only array. A slot carries a sequence number written
+`SLOTS` shared-memory slots (spins, and the cluster mask as bits for cluster algorithms) and
+announced on a second pipe with its metadata and the measurements taken since; a receiver
+thread here copies the slot into a private, read-only array. A slot carries a sequence number written
 before and after its data, so a slot that was overwritten while it was copied is detected and
 the snapshot skipped (the next one follows within a frame).
 """
@@ -33,7 +33,6 @@ from .params import ModelParams
 
 SLOTS = 3  # with <= 120 publishes/s a slot is rewritten after 25 ms at the soonest
 _HEADER = 16  # two int64 sequence numbers around each slot's data
-START_TIMEOUT_S = 60.0
 
 
 # ------------------------------------------------------------------ shared slots (both sides)
