@@ -190,7 +190,7 @@ def install(window) -> None:
     window._data_export_installed = True
     from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-    from .export import _action, find_menu
+    from .export import _action
 
     def run() -> None:
         folder = QFileDialog.getExistingDirectory(window, "Export data to folder",
@@ -207,6 +207,6 @@ def install(window) -> None:
     action = _action(window, "Export data…", "exportDataAction",
                      "Write time series, T-scan, lattice, RG couplings, correlations and learned "
                      "coefficients as CSV/NPZ/JSON into a folder", run)
-    menu = window.findChild(QMenu, "exportMenu") or find_menu(window, "&File")
+    menu = window.findChild(QMenu, "exportMenu") or window.menu("&File")
     menu.addAction(action)
     window.data_export_action = action

@@ -544,13 +544,6 @@ def _action(window, text: str, name: str, tip: str, slot, shortcut: str | None =
     return a
 
 
-def find_menu(window, title: str):
-    for a in window.menuBar().actions():
-        if a.menu() is not None and a.text() == title:
-            return a.menu()
-    return window.menuBar().addMenu(title)
-
-
 def open_export_dialog(window, panel: str | None = None) -> ExportDialog:
     dialog = ExportDialog(window, panel, getattr(window, "_export_folder", None))
     dialog.finished.connect(lambda _: setattr(window, "_export_folder", dialog.folder_edit.text()))
@@ -570,7 +563,7 @@ def install(window) -> dict[str, QAction]:
                               "Write every visible panel as PNG, SVG and PDF (with sidecars) into a folder",
                               lambda: _export_set_now(window), "Ctrl+Shift+E"),
     }
-    menu = find_menu(window, "&File")
+    menu = window.menu("&File")
     sub = menu.addMenu("Export")
     sub.setObjectName("exportMenu")
     sub.addActions(list(actions.values()))
@@ -586,7 +579,6 @@ def install(window) -> dict[str, QAction]:
         dock.addAction(a)
         dock.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         actions[f"panel_{name}"] = a
-    window.export_actions = actions
     window.export_actions = actions
     return actions
 

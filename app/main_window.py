@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from isinglab.core import __version__
 from isinglab.core.engine_process import ProcessEngine
@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("isinglab — the 2D Ising model, its RG flow and the Hamiltonian a network learns")
         self.settings, settings_warning = open_settings()
+        self._closers: list = []  # see on_close()
         # the simulation runs in a child process: in a thread it waited for Python's lock while
         # the GUI thread painted (see core/engine_process.py)
         self.engine = ProcessEngine(params)
@@ -81,6 +82,19 @@ class MainWindow(QMainWindow):
         scene_player.install(self)  # Scenes menu and player toolbar (PageUp/PageDown)
         presenter.install(self)  # F5 presenter mode
         movie.install(self)  # File > Record
+
+    def menu(self, title: str) -> QMenu:
+        """The menu-bar menu with this title (e.g. "&File"), created if missing: where feature
+        modules add their actions."""
+        for action in self.menuBar().actions():
+            if action.menu() is not None and action.text() == title:
+                return action.menu()
+        return self.menuBar().addMenu(title)
+
+    def on_close(self, fn) -> None:
+        """Call fn() when the window closes, before the engine stops (features that own timers
+        or threads stop them there)."""
+        self._closers.append(fn)
 
     def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -320,6 +334,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         self.timer.stop()
         self._status_timer.stop()
+        for fn in self._closers:
+            fn()
         self.save_layout()
         self.engine.stop(timeout=1.0)
         self.observables.shutdown()

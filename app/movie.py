@@ -263,7 +263,7 @@ def install(window):
 def _movie_actions_class():
     """Qt is imported here, so `isinglab movie` and record_scene run without loading it."""
     from . import qt  # noqa: F401
-    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtCore import QObject, QTimer
     from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QFileDialog, QInputDialog, QProgressBar, QToolButton
 
@@ -303,17 +303,11 @@ def _movie_actions_class():
             self.timer = QTimer(self)
             self.timer.setObjectName("movieLiveTimer")
             self.timer.timeout.connect(self._sample)
-            file_menu = _menu(window, "&File")
-            if file_menu is not None:
-                first = file_menu.actions()[0] if file_menu.actions() else None
-                file_menu.insertActions(first, [self.scene_action, self.live_action])
-                file_menu.insertSeparator(first)
-            window.installEventFilter(self)  # stop the worker and the live recording on close
-
-        def eventFilter(self, obj, event):
-            if obj is self.window and event.type() == QEvent.Type.Close:
-                self.shutdown()
-            return False
+            file_menu = window.menu("&File")
+            first = file_menu.actions()[0] if file_menu.actions() else None
+            file_menu.insertActions(first, [self.scene_action, self.live_action])
+            file_menu.insertSeparator(first)
+            window.on_close(self.shutdown)  # stop the worker and the live recording
 
         def _action(self, name, text, tip, shortcut=None, checkable=False):
             a = QAction(text, self.window)
@@ -424,9 +418,3 @@ def _movie_actions_class():
 
     return MovieActions
 
-
-def _menu(window, title):
-    for action in window.menuBar().actions():
-        if action.text() == title and action.menu() is not None:
-            return action.menu()
-    return None

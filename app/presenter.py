@@ -8,7 +8,7 @@ import math
 
 from . import qt  # noqa: F401  (binding choice before pyqtgraph/vispy load)
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QLabel, QToolBar
 
@@ -181,26 +181,14 @@ class PresenterMode(QObject):
         self.timer.stop()
 
 
-class _StopOnClose(QObject):
-    def __init__(self, presenter):
-        super().__init__(presenter)
-        self.presenter = presenter
-
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Close:
-            self.presenter.shutdown()
-        return False
-
-
 def install(window) -> PresenterMode:
     """Add presenter mode (F5 toggles, Esc leaves) and its overlay toggle to a MainWindow's View menu."""
     if getattr(window, "presenter", None) is not None:  # installed already (once per window)
         return window.presenter
     presenter = PresenterMode(window)
     window.presenter = presenter
-    for action in window.menuBar().actions():
-        if action.text() == "&View" and action.menu() is not None:
-            action.menu().addSeparator()
-            action.menu().addActions([presenter.action, presenter.overlay_action])
-    window.installEventFilter(_StopOnClose(presenter))
+    view = window.menu("&View")
+    view.addSeparator()
+    view.addActions([presenter.action, presenter.overlay_action])
+    window.on_close(presenter.shutdown)
     return presenter

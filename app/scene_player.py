@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 
 from . import qt  # noqa: F401  (binding choice before pyqtgraph/vispy load)
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QToolBar, QToolButton
+from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QToolBar
 
 from isinglab.core.errors import IsingLabError
 from isinglab.core.scenes import Scene, list_scenes, load_scene
@@ -326,7 +326,7 @@ def install(window) -> ScenePlayer:
         return window.scene_player
     player = ScenePlayer(window)
     window.scene_player = player
-    menu = window.menuBar().addMenu("S&cenes")
+    menu = window.menu("S&cenes")
     menu.setObjectName("scenesMenu")
     menu.addActions([player.play_action, player.previous_action, player.next_action,
                      player.restart_action, player.stop_action])
@@ -341,28 +341,6 @@ def install(window) -> ScenePlayer:
     toggle = player.toolbar.toggleViewAction()
     toggle.setObjectName("sceneToolBarAction")
     toggle.setToolTip("Show or hide the scene player toolbar")
-    view = _find_menu(window, "&View")
-    if view is not None:
-        view.addAction(toggle)
-    window.installEventFilter(_StopOnClose(player))
+    window.menu("&View").addAction(toggle)
+    window.on_close(player.shutdown)
     return player
-
-
-class _StopOnClose(QObject):
-    """Stops the player's timer when the window closes (MainWindow.closeEvent knows nothing of it)."""
-
-    def __init__(self, player):
-        super().__init__(player)
-        self.player = player
-
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Close:
-            self.player.shutdown()
-        return False
-
-
-def _find_menu(window, title: str):
-    for action in window.menuBar().actions():
-        if action.text() == title and action.menu() is not None:
-            return action.menu()
-    return None

@@ -132,7 +132,7 @@ def test_install_adds_named_actions_and_the_dialog_exports(window, tmp_path, qtb
     actions = window.export_actions
     for a in actions.values():
         assert a.objectName().endswith("Action") and a.toolTip()
-    file_menu = export.find_menu(window, "&File")
+    file_menu = window.menu("&File")
     sub = window.findChild(QMenu, "exportMenu")
     assert sub.menuAction() in file_menu.actions()
     assert file_menu.actions()[-1] is window.actions_["quit"]  # Quit stays last
