@@ -21,7 +21,7 @@ from .observables_panel import FRAME_GAP_S, ObservablesPanel
 from .settings import LAYOUT_VERSION, open_settings
 
 DISPLAY_INTERVAL_MS = 16
-STATUS_INTERVAL_S = 0.25  # status bar figures refresh at 4 Hz
+STATUS_INTERVAL_MS = 250
 
 
 def analysis_panel_classes():
@@ -50,16 +50,14 @@ class MainWindow(QMainWindow):
         self._connect()
         self.controls.set_values(params)
         self.observables.set_model(params.size, params.coupling)
-        self.observables.since_lattice_frame = lambda: time.perf_counter() - self._frame_at
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._restored = False
         self._shown_serial = 0
-        self._frames = []
-        self._status_at = 0.0
-        self._frame_at = 0.0  # when the lattice got its last frame
-        self._status_snap = None
-        self._status_timer = QTimer(self, singleShot=True)
-        self._status_timer.timeout.connect(lambda: self._update_status(self._status_snap))
+        self._drawn_mark = (time.perf_counter(), 0)  # (when, lattice frames drawn): display fps
+        # status figures on their own 4 Hz timer: text changing every frame is unreadable, and
+        # each change repaints the status bar
+        self._status_timer = QTimer(self, interval=STATUS_INTERVAL_MS)
+        self._status_timer.timeout.connect(self._update_status)
         self.latency_log: list[tuple[int, float]] = []  # (request serial, seconds to display)
         self._request_times: dict[int, float] = {}
         self.timer = QTimer(self)
@@ -69,6 +67,7 @@ class MainWindow(QMainWindow):
         self._install_features()
         self.engine.start()
         self.timer.start()
+        self._status_timer.start()
         if settings_warning:
             self.statusBar().showMessage(settings_warning, 10000)
 
@@ -216,10 +215,11 @@ class MainWindow(QMainWindow):
             self._feed_observables(samples)
         if snap is None or snap.serial == self._shown_serial:
             return
-        if time.perf_counter() - self.observables.redrawn_at < FRAME_GAP_S:
+        now = time.perf_counter()
+        if now - self.observables.redrawn_at < FRAME_GAP_S:
             return  # plots are being repainted this turn: this frame goes in the next one
         self._shown_serial = snap.serial
-        self._frame_at = time.perf_counter()
+        self.observables.lattice_frame_at = now
         self.lattice.set_spins(snap.spins)
         for panel in self.panels:
             if not self.docks[panel.dock_name].visibleRegion().isEmpty():
@@ -227,8 +227,6 @@ class MainWindow(QMainWindow):
         if snap.cluster is not None:
             self.lattice.set_cluster_mask(snap.cluster)
         self._note_latency(snap)
-        self._frames.append(time.perf_counter())
-        self._update_status(snap)
 
     def _feed_observables(self, samples) -> None:
         eq = [s for s in samples if s.equilibrated]
@@ -244,22 +242,18 @@ class MainWindow(QMainWindow):
         for k in [k for k in self._request_times if k <= snap.request_serial]:
             self.latency_log.append((k, now - self._request_times.pop(k)))
 
-    def _update_status(self, snap) -> None:
-        now = time.perf_counter()
-        wait = self._status_at + STATUS_INTERVAL_S - now
-        if wait > 0:  # text changing every frame is unreadable and repaints the status bar
-            self._status_snap = snap  # shown when the interval is over, even if paused by then
-            if not self._status_timer.isActive():
-                self._status_timer.start(int(wait * 1000) + 1)
-            return
-        self._status_at = now
-        self._frames = [t for t in self._frames if now - t < 1.0]
+    def _update_status(self) -> None:
+        snap = self.engine.latest()
+        now, drawn = time.perf_counter(), self.lattice.frames_drawn
+        then, drawn_then = self._drawn_mark
+        self._drawn_mark = (now, drawn)
+        fps = (drawn - drawn_then) / max(now - then, 1e-9)
         p = snap.params
         tc = critical_temperature(p.coupling)
         ratio = f"{p.temperature / tc:.4f}" if tc else "—"
         self.status_label.setText(
             f"T = {p.temperature:.3f}   T/T_c = {ratio}   {snap.sweeps_per_s:,.0f} sweeps/s   "
-            f"{snap.flips_per_ns:.2f} flips/ns   {len(self._frames)} fps   {snap.kernel}")
+            f"{snap.flips_per_ns:.2f} flips/ns   {fps:.0f} fps   {snap.kernel}")
         self.status_label.setToolTip(f"kernel: {snap.kernel}, L = {p.size}, sweeps done: {snap.sweeps:,}")
 
     def _engine_failed(self, message: str) -> None:

@@ -28,8 +28,8 @@ from isinglab.core.tscan import TemperatureScan
 
 TRACE_LENGTH = 2000
 REDRAW_INTERVAL_MS = 100  # scan plots redraw at <= 10 Hz
-POLL_INTERVAL_MS = 30
-FRAME_GAP_S, FRAME_GAP_MS = 0.006, 8  # plots wait this long after a lattice frame (see _when_clear)  # how often the GUI thread looks for a finished Kaufman job
+POLL_INTERVAL_MS = 30  # how often the GUI thread looks for a finished Kaufman job
+FRAME_GAP_S, FRAME_GAP_MS = 0.006, 8  # plots wait this long after a lattice frame (see _when_clear)
 KAUFMAN_POINTS = 200  # scalar exact calls: ~1.5 ms each at L = 1024
 ONSAGER_POINTS = 400  # uniform part; plus 2 x 100 log-spaced points at T_c for c's log peak
 T_RANGE = (0.5, 5.0)  # exact curves span this, in units of |J|
@@ -152,13 +152,16 @@ class ObservablesPanel(QWidget):
         self._pending = None  # (key, future) of the Kaufman job in flight
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="isinglab-exact")
         self._ring = _Ring(TRACE_LENGTH, ("sweeps", "e", "m"))
-        self._redraw_timer = self._single_shot(REDRAW_INTERVAL_MS, lambda: self._when_clear(self._redraw_timer, self.refresh))
+        self._redraw_timer = self._single_shot(
+            REDRAW_INTERVAL_MS, lambda: self._when_clear(self._redraw_timer, self.refresh))
         # traces get new points every display frame; repainting plots that often cost the GUI
         # thread more than the lattice, so they follow at <= 10 Hz too
-        self._trace_timer = self._single_shot(REDRAW_INTERVAL_MS, lambda: self._when_clear(self._trace_timer, self.redraw_traces))
-        # seconds since the main window last handed the lattice a frame (None: no lattice)
-        self.since_lattice_frame = None
-        self.redrawn_at = 0.0  # perf_counter() of the last throttled plot redraw
+        self._trace_timer = self._single_shot(
+            REDRAW_INTERVAL_MS, lambda: self._when_clear(self._trace_timer, self.redraw_traces))
+        # perf_counter() times that keep plots and lattice frames in separate event-loop turns:
+        # set by the main window when it hands the lattice a frame, and here on a plot redraw
+        self.lattice_frame_at = 0.0
+        self.redrawn_at = 0.0
         self._poll_timer = QTimer(self)
         self._poll_timer.setInterval(POLL_INTERVAL_MS)
         self._poll_timer.timeout.connect(self._poll_kaufman)
@@ -369,11 +372,11 @@ class ObservablesPanel(QWidget):
     def _when_clear(self, timer: QTimer, redraw) -> None:
         """Redraw now unless the lattice got a frame this very event-loop turn: Qt would paint
         both in one pass, and the plots then wait for the GL frame's present (a stall)."""
-        since = self.since_lattice_frame() if self.since_lattice_frame else None
-        if since is not None and since < FRAME_GAP_S:
+        now = time.perf_counter()
+        if now - self.lattice_frame_at < FRAME_GAP_S:
             timer.start(FRAME_GAP_MS)
             return
-        self.redrawn_at = time.perf_counter()
+        self.redrawn_at = now
         redraw()
 
     @staticmethod

@@ -202,3 +202,12 @@ def test_a_lattice_frame_waits_while_plots_repaint(window, qtbot):
     window.observables.redrawn_at = 0.0
     window.refresh()
     assert window._shown_serial == window.engine.latest().serial != shown
+
+
+def test_status_bar_shows_the_engine_state_at_its_own_rate(window, qtbot):
+    """Status figures follow the engine on a 4 Hz timer, also while paused (no frames come)."""
+    window.actions_["run"].setChecked(False)
+    window.set_temperature(2.6)
+    qtbot.waitUntil(lambda: window.engine.latest().params.temperature == pytest.approx(2.6), timeout=10000)
+    qtbot.waitUntil(lambda: "T = 2.600" in window.status_label.text(), timeout=2000)
+    assert " fps" in window.status_label.text()

@@ -1,4 +1,6 @@
 """ObservablesPanel: scan points, exact curves (Kaufman off the GUI thread), clear, live traces."""
+import time
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -141,13 +143,12 @@ def test_traces_keep_the_last_measurements(panel, qtbot):
 def test_plots_wait_for_a_turn_without_a_lattice_frame(panel, qtbot):
     """A throttled redraw due in the same event-loop turn as a lattice frame is put off by a few
     ms (one paint pass with both stalls the loop); once the frame is older, it happens."""
-    ages = {"since": 0.001}
-    panel.since_lattice_frame = lambda: ages["since"]
     panel.add_trace(np.arange(5.0), -np.ones(5), np.ones(5))
+    panel.lattice_frame_at = time.perf_counter()
     panel._trace_timer.timeout.emit()  # due now, but a frame was just handed to the lattice
     assert panel._trace_timer.isActive() and panel.redrawn_at == 0.0
     assert panel.traces["e"].getData()[0] is None or len(panel.traces["e"].getData()[0]) == 0
-    ages["since"] = 1.0
+    panel.lattice_frame_at = 0.0
     qtbot.waitUntil(lambda: not panel._trace_timer.isActive(), timeout=1000)
     assert panel.redrawn_at > 0.0
     np.testing.assert_allclose(panel.traces["e"].getData()[0], np.arange(5.0))
