@@ -29,6 +29,7 @@ from .backends import check_backend
 from .backends.base import initial_spins
 from .engine import Measurement, Snapshot, SnapshotFeed
 from .errors import IsingLabError
+from .observables import energy_magnetisation
 from .params import ModelParams
 
 SLOTS = 3  # with <= 120 publishes/s a slot is rewritten after 25 ms at the soonest
@@ -181,13 +182,9 @@ def _serve(engine, commands, send) -> None:
 def _initial_snapshot(params: ModelParams, initial: str) -> Snapshot:
     """What the child's engine publishes first, computed here so latest() works at once."""
     spins = initial_spins(params.size, initial, params.seed)
-    s = spins.astype(np.int64)
-    bonds = int((s * np.roll(s, 1, 0)).sum() + (s * np.roll(s, 1, 1)).sum())
-    mag = int(s.sum())
-    n = params.size ** 2
+    e, m = energy_magnetisation(spins, params.coupling, params.field)
     spins.flags.writeable = False
-    return Snapshot(1, params, spins, 0, (-params.coupling * bonds - params.field * mag) / n, mag / n,
-                    0, 0.0, 0.0, time.perf_counter(), None, "")
+    return Snapshot(1, params, spins, 0, e, m, 0, 0.0, 0.0, time.perf_counter(), None, "")
 
 
 class ProcessEngine(SnapshotFeed):

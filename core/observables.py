@@ -64,10 +64,18 @@ def bond_sum_and_magnetisation(spins):
         return _bond_sum_and_magnetisation(spins)
 
 
+def per_spin(bonds: int, mag: int, n: int, coupling: float, field: float) -> tuple[float, float]:
+    """(E/N, M/N) from the bond sum and magnetisation: E = -J bond_sum - h M."""
+    return (-coupling * bonds - field * mag) / n, mag / n
+
+
+def energy_magnetisation(spins, coupling: float = 1.0, field: float = 0.0) -> tuple[float, float]:
+    """(E/N, M/N) of a periodic +-1 lattice."""
+    return per_spin(*bond_sum_and_magnetisation(spins), spins.size, coupling, field)
+
+
 def energy_per_spin(spins, coupling: float = 1.0, field: float = 0.0) -> float:
-    """E/N = (-J bond_sum - h M) / N."""
-    b, m = bond_sum_and_magnetisation(spins)
-    return (-coupling * b - field * m) / spins.size
+    return energy_magnetisation(spins, coupling, field)[0]
 
 
 def _entry(mean: float, err: float) -> dict:

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from ..errors import IsingLabError
+from ..observables import per_spin
 from ..params import ModelParams
 
 INITIAL_STATES = ("random", "up", "down")
@@ -76,8 +77,7 @@ class Sampler(ABC):
         return self._per_spin(*self.bond_sum_and_magnetisation())
 
     def _per_spin(self, bonds: int, mag: int) -> tuple[float, float]:
-        n, p = self.n_spins, self.params
-        return (-p.coupling * bonds - p.field * mag) / n, mag / n
+        return per_spin(bonds, mag, self.n_spins, self.params.coupling, self.params.field)
 
     def advance(self, n: int, copy_spins: bool) -> tuple[int, float, float, np.ndarray | None]:
         """n sweeps, then (flips, e, m, a spins copy if asked for): one engine chunk.
