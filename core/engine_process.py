@@ -119,7 +119,7 @@ class _Slots:
 def _child_main(commands, events, params, initial, backend, device, settle, chunk_seconds,
                 publish_interval):
     from .engine import Engine
-    slots: dict = {}
+    slots: _Slots | None = None  # for the current lattice size
     send_lock = threading.Lock()
 
     def send(msg):
@@ -127,14 +127,13 @@ def _child_main(commands, events, params, initial, backend, device, settle, chun
             events.send(msg)
 
     def published(engine, snap):
-        size = snap.spins.shape[0]
-        if slots.get("size") != size:
-            old = slots.get("slots")
-            slots["slots"], slots["size"] = _Slots(size), size
-            send(("slots", slots["slots"].name, size))
+        nonlocal slots
+        if slots is None or slots.size != snap.spins.shape[0]:
+            old, slots = slots, _Slots(snap.spins.shape[0])
+            send(("slots", slots.name, slots.size))
             if old is not None:
                 old.close(unlink=True)
-        k = slots["slots"].write(snap.serial, snap.spins, snap.cluster)
+        k = slots.write(snap.serial, snap.spins, snap.cluster)
         meta = replace(snap, spins=None, cluster=None)
         send(("snap", k, meta, snap.cluster is not None, engine.drain_measurements()))
 
@@ -150,8 +149,8 @@ def _child_main(commands, events, params, initial, backend, device, settle, chun
         _serve(engine, commands, send)
     finally:
         engine.stop(timeout=1.0)
-        if slots.get("slots") is not None:
-            slots["slots"].close(unlink=True)
+        if slots is not None:
+            slots.close(unlink=True)
 
 
 def _serve(engine, commands, send) -> None:
@@ -205,7 +204,6 @@ class ProcessEngine(SnapshotFeed):
         self._latest = _initial_snapshot(params, initial)
         self._slots: _Slots | None = None
         self._publish_interval = publish_interval
-        self.chunk_seconds = chunk_seconds
         self.error: str | None = None
         self.notice: str | None = None
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt and numba threads
@@ -216,15 +214,13 @@ class ProcessEngine(SnapshotFeed):
             args=(commands_in, events_out, params, initial, backend, device, settle_sweeps,
                   chunk_seconds, publish_interval))
         self._child_ends = (commands_in, events_out)  # closed here once the child has them
-        self._receiver: threading.Thread | None = None
-        self._started = False
+        self._receiver: threading.Thread | None = None  # exists once started
         self._stopping = False
 
     # ---- life-cycle ----
     def start(self) -> None:
-        if self._started:
+        if self._receiver is not None:
             return
-        self._started = True
         self._process.start()
         for end in self._child_ends:  # so that the receiver sees EOF when the child ends
             end.close()
@@ -235,14 +231,13 @@ class ProcessEngine(SnapshotFeed):
     def stop(self, timeout: float = 1.0) -> bool:
         deadline = time.monotonic() + timeout
         self._stopping = True
-        if self._started:
+        if self._receiver is not None:
             self._send("stop")
             self._process.join(max(0.0, deadline - time.monotonic()))
             if self._process.is_alive():
                 self._process.terminate()
                 self._process.join(0.2)
-            if self._receiver is not None:
-                self._receiver.join(max(0.05, deadline - time.monotonic()))
+            self._receiver.join(max(0.05, deadline - time.monotonic()))
         if self._slots is not None:
             self._slots.close()
             self._slots = None
@@ -250,8 +245,7 @@ class ProcessEngine(SnapshotFeed):
 
     @property
     def alive(self) -> bool:
-        proc = self._started and self._process.is_alive()
-        return bool(proc or (self._receiver is not None and self._receiver.is_alive()))
+        return self._receiver is not None and (self._process.is_alive() or self._receiver.is_alive())
 
     # ---- control (GUI thread) ----
     def _send(self, name, *args, **kwargs) -> None:
