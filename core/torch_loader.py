@@ -10,6 +10,7 @@ finished are dictionary look-ups and need no care.
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
 import threading
 
@@ -21,12 +22,15 @@ _thread: threading.Thread | None = None
 _failure: str | None = None
 
 
+# torch, the learning code's first use of it and the simulation backend: one import burst
+MODULES = ("torch", "torch.nn", "isinglab.core.backends.torch_backend")
+
+
 def _import() -> None:
     global _failure
     try:
-        import torch  # noqa: F401
-        import torch.nn  # noqa: F401  (the learning code's first use; same import burst)
-        from .backends import torch_backend  # noqa: F401  (and the simulation backend's modules)
+        for name in MODULES:
+            importlib.import_module(name)
     except Exception as exc:  # an unusable torch is reported to every caller
         _failure = f"torch could not be imported: {type(exc).__name__}: {exc}"
     finally:
@@ -40,7 +44,7 @@ def start() -> None:
     global _thread
     with _lock:
         if _thread is None and not _done.is_set():
-            if all(m in sys.modules for m in ("torch", "torch.nn", "isinglab.core.backends.torch_backend")):
+            if all(m in sys.modules for m in MODULES):
                 _done.set()  # imported already (e.g. the CLI, single-threaded)
                 return
             _thread = threading.Thread(target=_import, name="isinglab-torch-import", daemon=True)
@@ -51,11 +55,10 @@ def ready() -> bool:
     return _done.is_set() and _failure is None
 
 
-def load(timeout: float | None = None):
+def load():
     """The torch module, once the loader thread has imported it (blocking the caller)."""
     start()
-    if not _done.wait(timeout):
-        raise IsingLabError("torch is still loading; try again in a moment")
+    _done.wait()
     if _failure is not None:
         raise IsingLabError(_failure)
     return sys.modules["torch"]

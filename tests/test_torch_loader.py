@@ -11,18 +11,18 @@ CONCURRENT = """
     import json, sys, threading
     from isinglab.core import torch_loader
     importers = []
-    real_import = __builtins__.__import__ if hasattr(__builtins__, "__import__") else __import__
-    import builtins
-    def spy(name, *a, **k):
-        if name == "torch" and "torch" not in sys.modules:
-            importers.append(threading.current_thread().name)
-        return real_import(name, *a, **k)
-    builtins.__import__ = spy
+
+    class Spy:  # first in the finder chain: sees every first import of torch, by any route
+        def find_spec(self, name, path=None, target=None):
+            if name == "torch":
+                importers.append(threading.current_thread().name)
+            return None
+
+    sys.meta_path.insert(0, Spy())
     got = []
     workers = [threading.Thread(target=lambda: got.append(torch_loader.load())) for _ in range(4)]
     for w in workers: w.start()
     for w in workers: w.join()
-    builtins.__import__ = real_import
     print(json.dumps({"importers": importers, "same": all(t is sys.modules["torch"] for t in got),
                       "n": len(got), "ready": torch_loader.ready()}))
 """
