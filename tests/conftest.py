@@ -27,3 +27,28 @@ def no_dangling_threads():
     while (left := [t for t in _isinglab_threads() if t not in before]) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not left, f"threads left running: {[t.name for t in left]}"
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """open_window(params, size=None, no_gl=False, steps=0): a shown MainWindow that has done
+    `steps` sweeps (the kernels are loaded then), closed after the test."""
+    from isinglab.app.main_window import MainWindow
+    opened = []
+
+    def open_(params, size=None, no_gl=False, steps=0):
+        win = MainWindow(params, no_gl=no_gl)
+        qtbot.addWidget(win)
+        if size is not None:
+            win.resize(*size)
+        win.show()
+        qtbot.waitExposed(win)
+        opened.append(win)
+        if steps:
+            win.engine.step(steps)
+            qtbot.waitUntil(lambda: win.engine.latest().sweeps >= steps, timeout=120000)
+        return win
+
+    yield open_
+    for win in opened:
+        win.close()

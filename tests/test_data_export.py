@@ -7,7 +7,6 @@ import pytest
 from PySide6.QtGui import QImage
 
 from isinglab.app import data_export
-from isinglab.app.main_window import MainWindow
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 from isinglab.core.rg.couplings import CouplingFit
@@ -17,15 +16,8 @@ PARAMS = ModelParams(size=32, temperature=2.4, seed=3)
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow(PARAMS)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.engine.step(2)
-    qtbot.waitUntil(lambda: win.engine.latest().sweeps >= 2, timeout=120000)
-    yield win
-    win.close()
+def window(open_window):
+    return open_window(PARAMS, steps=2)
 
 
 def test_csv_and_npz_round_trip(tmp_path):

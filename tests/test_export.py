@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QMenu
 
 from isinglab.app import export
 from isinglab.app.lattice_view import COLOR_SCHEMES
-from isinglab.app.main_window import MainWindow
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 
@@ -17,17 +16,8 @@ PARAMS = ModelParams(size=32, temperature=2.2, seed=7)
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow(PARAMS)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    export.install(win)
-    win.engine.step(3)
-    qtbot.waitUntil(lambda: win.engine.latest().sweeps >= 3, timeout=120000)
-    yield win
-    win.close()
+def window(open_window):
+    return open_window(PARAMS, (1280, 800), steps=3)
 
 
 def check_file(path: str, fmt: str, size_px) -> None:

@@ -2,14 +2,12 @@
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
 import pytest
 import torch
 
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QDockWidget, QSlider
 
@@ -19,16 +17,8 @@ from isinglab.core.params import ModelParams
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow(ModelParams(size=64, temperature=2.0, seed=1))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.engine.step(1)  # compile or load the kernels before anything is timed
-    qtbot.waitUntil(lambda: win.engine.latest().sweeps >= 1, timeout=120000)
-    yield win
-    win.close()
+def window(open_window):
+    return open_window(ModelParams(size=64, temperature=2.0, seed=1), (1280, 800), steps=1)
 
 
 def test_window_has_the_named_docks(window):

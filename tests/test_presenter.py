@@ -6,20 +6,13 @@ from PySide6.QtWidgets import QToolBar
 
 from isinglab.app import presenter as presenter_mod
 from isinglab.app import scene_player
-from isinglab.app.main_window import MainWindow
 from isinglab.core import exact
 from isinglab.core.params import ModelParams
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow(ModelParams(size=32, temperature=exact.TC, seed=1), no_gl=True)
-    qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window):
+    return open_window(ModelParams(size=32, temperature=exact.TC, seed=1), (1000, 700), no_gl=True)
 
 
 def pens(win):

@@ -3,11 +3,9 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
 from isinglab.app import scene_player
-from isinglab.app.main_window import MainWindow
 from isinglab.core import scenes
 from isinglab.core.params import ModelParams
 
@@ -19,14 +17,8 @@ SCENE = {"format": 1, "id": "player-test", "name": "Player test", "description":
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow(ModelParams(size=64, temperature=2.0, seed=1), no_gl=True)
-    qtbot.addWidget(win)
-    win.resize(1100, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window):
+    return open_window(ModelParams(size=64, temperature=2.0, seed=1), (1100, 700), no_gl=True)
 
 
 @pytest.fixture
