@@ -553,8 +553,6 @@ def open_export_dialog(window, panel: str | None = None) -> ExportDialog:
 
 def install(window) -> dict[str, QAction]:
     """File > Export submenu and an "Export <panel>…" right-click action on every dock."""
-    if getattr(window, "export_actions", None) is not None:  # installed already (once per window)
-        return window.export_actions
     actions = {
         "figure": _action(window, "Export figure…", "exportFigureAction",
                           "Export one panel, or all visible ones, as PNG/SVG/PDF with a JSON sidecar",

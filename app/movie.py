@@ -254,8 +254,6 @@ class LiveRecorder:
 def install(window):
     """File menu: 'Record scene as movie…' (worker thread, progress bar, cancel) and 'Record live
     movie' (a toggle). Returns the MovieActions object (also window.movies)."""
-    if getattr(window, "movies", None) is not None:  # installed already (once per window)
-        return window.movies
     window.movies = _movie_actions_class()(window)
     return window.movies
 

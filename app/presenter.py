@@ -183,8 +183,6 @@ class PresenterMode(QObject):
 
 def install(window) -> PresenterMode:
     """Add presenter mode (F5 toggles, Esc leaves) and its overlay toggle to a MainWindow's View menu."""
-    if getattr(window, "presenter", None) is not None:  # installed already (once per window)
-        return window.presenter
     presenter = PresenterMode(window)
     window.presenter = presenter
     view = window.menu("&View")

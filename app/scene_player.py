@@ -322,8 +322,6 @@ class ScenePlayer(QObject):
 
 def install(window) -> ScenePlayer:
     """Add the scene toolbar, a Scenes menu and the clicker shortcuts to a MainWindow."""
-    if getattr(window, "scene_player", None) is not None:  # installed already (once per window)
-        return window.scene_player
     player = ScenePlayer(window)
     window.scene_player = player
     menu = window.menu("S&cenes")

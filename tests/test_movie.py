@@ -116,7 +116,7 @@ def test_gui_scene_movie_and_live_recording(qtbot, tmp_path, scene_file):
     qtbot.addWidget(win)
     win.show()
     try:
-        actions = movie.install(win)
+        actions = win.movies
         with qtbot.waitSignal(actions.runner.finished, timeout=60000):
             actions.record_scene(scene_file, str(tmp_path / "scene.mp4"), size=(64, 32))
         assert actions.last_result["frames"] == 12 and movie.count_frames(tmp_path / "scene.mp4") == 12

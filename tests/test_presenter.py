@@ -5,7 +5,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar
 
 from isinglab.app import presenter as presenter_mod
-from isinglab.app import scene_player
 from isinglab.core import exact
 from isinglab.core.params import ModelParams
 
@@ -25,8 +24,7 @@ def pens(win):
 
 
 def test_presenter_mode_toggles_and_restores(window, qtbot):
-    scene_player.install(window)
-    p = presenter_mod.install(window)
+    p = window.presenter
     before_font = window.font().pointSizeF()
     before_pens = pens(window)
     assert before_pens
@@ -55,7 +53,7 @@ def test_presenter_mode_toggles_and_restores(window, qtbot):
 
 
 def test_escape_leaves_presenter_mode(window, qtbot):
-    p = presenter_mod.install(window)
+    p = window.presenter
     p.set_active(True)
     assert p.escape_action.isEnabled()
     p.escape_action.trigger()

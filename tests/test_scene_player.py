@@ -45,7 +45,7 @@ def test_driver_matches_headless_replay_and_repeats(window, scene_file):
 
 
 def test_player_plays_a_scene_with_panels_and_progress(window, qtbot, scene_file):
-    player = scene_player.install(window)
+    player = window.scene_player
     assert window.findChild(QAction, "scenePlayAction") is not None
     assert [a.shortcut().toString() for a in (player.next_action, player.previous_action)] == ["PgDown", "PgUp"]
     frames = []
@@ -64,7 +64,7 @@ def test_player_plays_a_scene_with_panels_and_progress(window, qtbot, scene_file
 
 
 def test_clicker_keys_step_through_scenes_and_bad_scene_is_reported(window, qtbot, tmp_path):
-    player = scene_player.install(window)
+    player = window.scene_player
     ids = [i.id for i in scenes.list_scenes()]
     player.next_action.trigger()
     assert player.scene.id == ids[0] and player.playing
