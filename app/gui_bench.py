@@ -32,6 +32,16 @@ class _StallProbe:
         self._last = now
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system, all threads) of process pid so far; None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return None
+
+
 def run_gui_benchmark(args) -> dict:
     from .application import make_app
     from .main_window import MainWindow
@@ -73,6 +83,7 @@ def _drive(app, win, params, threads, headless) -> dict:
         probe.gaps.clear()
         state.update(view_px=[win.lattice.width(), win.lattice.height()],
                      visible_docks=[n for n, d in win.docks.items() if not d.visibleRegion().isEmpty()])
+        state.update(cpu0=(time.process_time(), _cpu_seconds(getattr(win.engine, "pid", None))))
         state.update(t0=time.perf_counter(), sweeps0=win.engine.latest().sweeps,
                      serial0=win.engine.latest().serial,
                      frames0=win.lattice.frames_drawn, shown0=len(frame_costs))
@@ -84,6 +95,7 @@ def _drive(app, win, params, threads, headless) -> dict:
 
     def finish():
         state["t1"] = time.perf_counter()
+        state["cpu1"] = (time.process_time(), _cpu_seconds(getattr(win.engine, "pid", None)))
         state["sweeps1"] = win.engine.latest().sweeps
         state["serial1"] = win.engine.latest().serial
         probe.timer.stop()  # the window's shutdown below is not part of the measurement
@@ -110,6 +122,7 @@ def _report(params, threads, headless, state, frame_costs, win, probe) -> dict:
     drawn = state["frames1"] - state["frames0"]
     lat = np.array([dt for _, dt in win.latency_log]) * 1e3
     gui_rate = (state["sweeps1"] - state["sweeps0"]) / elapsed
+    (gui0, sim0), (gui1, sim1) = state["cpu0"], state["cpu1"]
     return {
         "size": params.size, "algorithm": params.algorithm, "threads": threads,
         "view": win.lattice.backend,
@@ -124,4 +137,7 @@ def _report(params, threads, headless, state, frame_costs, win, probe) -> dict:
         "max_stall_ms": float(max(probe.gaps) * 1e3) if probe.gaps else None,
         "sim_sweeps_per_s": gui_rate, "headless_sweeps_per_s": headless,
         "sim_ratio": gui_rate / headless,
+        # cores' worth of CPU each process used during the drag (diagnostics)
+        "gui_cpu_cores": (gui1 - gui0) / elapsed,
+        "sim_cpu_cores": (sim1 - sim0) / elapsed if None not in (sim0, sim1) else None,
     }

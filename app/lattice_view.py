@@ -174,6 +174,9 @@ class _VispyBackend:
         # main window through GL on every frame (a 1280x800 pass per frame under software GL)
         self.widget.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.view = self.canvas.central_widget.add_view()
+        # the view fills the canvas: clipping its children to it would only add a discard test
+        # to every fragment (a third of the image's cost under software GL)
+        self.view.scene.clip_children = False
         # y flipped so that array row 0 is at the top, as in the fallback
         self.view.camera = scene.PanZoomCamera(aspect=1, flip=(False, True, False))
         self.image = None
@@ -197,12 +200,16 @@ class _VispyBackend:
             return None
 
     def _make_image(self, data, cmap, clim, order):
-        img = self._scene.visuals.Image(
-            data, parent=self.view.scene, interpolation="nearest", cmap=cmap,
-            clim=clim, texture_format="auto",
-        )
+        if order == 0:  # the lattice: opaque, two colours (see two_colour_image)
+            from .two_colour_image import TwoColourImage
+            node = TwoColourImage
+        else:
+            node = self._scene.visuals.Image
+        img = node(data, parent=self.view.scene, interpolation="nearest", cmap=cmap, clim=clim,
+                   texture_format="auto")
         img.order = order  # draw order instead of depth: both images lie at z = 0
-        img.set_gl_state("translucent", depth_test=False, cull_face=False)
+        if order:
+            img.set_gl_state("translucent", depth_test=False, cull_face=False)
         return img
 
     def show_image(self, data, b, colors):

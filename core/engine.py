@@ -108,6 +108,10 @@ class Engine(SnapshotFeed):
             self._thread = threading.Thread(target=self._loop, name="isinglab-engine", daemon=True)
             self._thread.start()
 
+    def run(self) -> None:
+        """Run the loop on the calling thread until stop() (instead of start())."""
+        self._loop()
+
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop the loop thread; True when it has ended within the timeout."""
         self._stop.set()
@@ -227,7 +231,8 @@ class Engine(SnapshotFeed):
         self._params = new
         self._applied_serial = serial
         self._since_change = 0
-        self._publish(force=True)
+        if not self._running.is_set():  # running, the next chunk publishes: simulated with `new`
+            self._publish(force=True)
 
     def _make_sampler(self, params: ModelParams, spins):
         if self._backend != "torch":

@@ -67,3 +67,45 @@ def test_a_step_while_paused_is_published():
             assert engine.latest().sweeps == before + 1
     finally:
         engine.stop()
+
+
+def test_a_running_change_shows_first_in_a_frame_simulated_with_it():
+    """While running, the first snapshot that carries a request has sweeps done after it was
+    applied (the slider latency counts to a frame simulated at the new temperature)."""
+    published = []
+    engine = Engine(ModelParams(size=64, temperature=2.5, seed=3),
+                    on_publish=lambda eng, snap: published.append(snap))
+    engine.set_sweeps_per_chunk(2)
+    engine.start()
+    engine.set_running(True)
+    try:
+        serials, temperatures = [], [2.0 + 0.1 * k for k in range(5)]
+        for t in temperatures:
+            serials.append(engine.request(temperature=t))
+            time.sleep(0.02)
+        end = time.monotonic() + 10
+        while published[-1].request_serial < serials[-1] and time.monotonic() < end:
+            time.sleep(0.001)
+    finally:
+        engine.stop()
+    for serial in serials:
+        first = next(i for i, snap in enumerate(published) if snap.request_serial >= serial)
+        assert first > 0
+        assert published[first].sweeps >= published[first - 1].sweeps + 2, \
+            "published before any sweep with the new parameters"
+        shown = published[first]
+        assert shown.params.temperature == temperatures[serials.index(shown.request_serial)]
+
+
+def test_a_paused_change_is_published_at_once():
+    engine = Engine(ModelParams(size=32, temperature=2.5, seed=2))
+    engine.start()
+    try:
+        serial = engine.request(temperature=3.0)
+        end = time.monotonic() + 10
+        while engine.latest().request_serial < serial and time.monotonic() < end:
+            time.sleep(0.001)
+        snap = engine.latest()
+        assert snap.request_serial == serial and snap.params.temperature == 3.0 and snap.sweeps == 0
+    finally:
+        engine.stop()

@@ -159,3 +159,11 @@ def test_cluster_bits_round_trip_through_a_slot():
         assert np.array_equal(got_spins, spins) and np.array_equal(got_mask, mask)
     finally:
         slots.close(unlink=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="process priorities are POSIX")
+def test_the_simulation_runs_below_the_window_priority(engine):
+    from isinglab.core.engine_process import SIM_NICE
+    e = engine(ModelParams(size=32, temperature=2.5, seed=2))
+    expected = min(os.getpriority(os.PRIO_PROCESS, 0) + SIM_NICE, 19)  # the child set it itself
+    wait_for(lambda: os.getpriority(os.PRIO_PROCESS, e.pid) == expected)

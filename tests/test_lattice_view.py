@@ -344,6 +344,9 @@ def test_gl_downsamples_8192(gl_display):
         img = show_and_draw(view, s)
         result["downsample"] = view.downsample
         result["left"], result["right"] = px(img, 0.25, 0.5), px(img, 0.75, 0.5)
+        half = s.copy()
+        half[:, :4096] = np.where(np.indices((8192, 4096)).sum(axis=0) % 2 == 0, 1, -1)
+        result["half_up"] = px(show_and_draw(view, half), 0.25, 0.5)  # every block half up
         view.set_show_domain_walls(True)
         show_and_draw(view)
         view.close_view()
@@ -361,6 +364,7 @@ def test_gl_downsamples_8192(gl_display):
     """)
     assert r["downsample"] == 8
     assert close_to(r["left"], UP) and close_to(r["right"], DOWN)
+    assert close_to(r["half_up"], (UP + DOWN) / 2), "a block average shows the colour halfway"
     assert r["gl_limit"] >= 1024
     assert r["assumed_downsample"] == 2
     assert r["auto_downsample"] == -(-8192 // r["gl_limit"])

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import threads_for
+from ..kernels import thread_count, threads_for
 from ..kernels import checkerboard as cb
+from ..kernels.shared_sweeps import shared_sweeps
 from ..kernels.rng import stream_key
 from ..params import ModelParams
 from .base import Sampler
@@ -28,17 +29,26 @@ class CheckerboardSampler(Sampler):
         self._sub = cb.split(np.ascontiguousarray(spins, dtype=np.int8))
 
     def sweep(self, n: int) -> int:
-        with threads_for(self.n_spins):
-            cb.checkerboard_sweeps(self._sub, self._thr, self._key, self.sweeps_done, n, self._heatbath)
-        self.sweeps_done += n
+        self._sweeps(n)
         return n * self.n_spins
 
     def advance(self, n: int, copy_spins: bool):
         out = np.empty((self.size, self.size) if copy_spins else (0, 0), dtype=np.int8)
-        with threads_for(self.n_spins):
-            b, m = cb.advance(self._sub, self._thr, self._key, self.sweeps_done, n, self._heatbath, out)
+        b, m = self._sweeps(n, out)
+        return n * self.n_spins, *self._per_spin(b, m), (out if copy_spins else None)
+
+    def _sweeps(self, n: int, out: np.ndarray | None = None):
+        """n sweeps; with `out`, then (bond sum, magnetisation) and the lattice copied to out."""
+        threads = thread_count(self.n_spins)
+        args = (self._sub, self._thr, self._key, self.sweeps_done, n, self._heatbath)
+        if threads > 1:  # barrier-free: other threads go on while one is descheduled
+            result = shared_sweeps(*args, threads, out, measure=out is not None)
+        else:
+            with threads_for(self.n_spins):
+                cb.checkerboard_sweeps(*args)
+                result = None if out is None else tuple(map(int, cb.measure_and_merge(self._sub, out)))
         self.sweeps_done += n
-        return n * self.n_spins, *self._per_spin(int(b), int(m)), (out if copy_spins else None)
+        return result
 
     def spins(self, out=None):
         if out is None:

@@ -11,6 +11,11 @@ numba.config.THREADING_LAYER = "threadsafe"
 PARALLEL_MIN_SITES = 1 << 14
 
 
+def thread_count(n_sites: int) -> int:
+    """Threads a kernel on n_sites should use: numba's count for this thread, 1 when small."""
+    return numba.get_num_threads() if n_sites >= PARALLEL_MIN_SITES else 1
+
+
 @contextmanager
 def threads_for(n_sites: int):
     """Run parallel kernels on one thread for small lattices (numba's count is per calling thread)."""

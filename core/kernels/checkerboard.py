@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .atomics import compare_and_swap, load_acquire, store_release
 from .rng import draw32
 
 ALWAYS = np.uint64(1 << 32)  # above every 32-bit draw: always accept
@@ -60,13 +61,18 @@ def split(spins):
     return sub
 
 
+@njit(inline="always", nogil=True, cache=True)
+def _merge_row(sub, out, i):
+    L = out.shape[0]
+    for j in range(L):
+        out[i, j] = sub[(i + j) & 1, i, j >> 1]
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def merge(sub, out):
     """Sublattice layout -> (L, L) int8 lattice, written into out."""
-    L = out.shape[0]
-    for i in prange(L):
-        for j in range(L):
-            out[i, j] = sub[(i + j) & 1, i, j >> 1]
+    for i in prange(out.shape[0]):
+        _merge_row(sub, out, i)
     return out
 
 
@@ -75,25 +81,31 @@ def _neighbour_sum(mid, up, dn, x, xs):
     return np.int32(up[x]) + np.int32(dn[x]) + np.int32(mid[x]) + np.int32(mid[xs])
 
 
+@njit(inline="always", nogil=True, cache=True)
+def _row_bonds_and_magnetisation(sub, i):
+    """Row i's share: s * (neighbour sum) over its colour-0 sites, and its spin sum."""
+    L, H = sub.shape[1], sub.shape[2]
+    own, oth = sub[0, i], sub[1, i]
+    up, dn = sub[1, i - 1 if i > 0 else L - 1], sub[1, i + 1 if i < L - 1 else 0]
+    d = -1 if (i & 1) == 0 else 1
+    b = 0
+    m = 0
+    for x in range(H):
+        xs = (x + d) % H
+        b += np.int32(own[x]) * _neighbour_sum(oth, up, dn, x, xs)
+        m += np.int32(own[x]) + np.int32(oth[x])
+    return b, m
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def bond_sum_and_magnetisation(sub):
     """(sum_<ij> s_i s_j over the 2N bonds, sum_i s_i): every bond joins a colour-0 site to a
     colour-1 site, so summing s * (neighbour sum) over colour 0 counts each bond once."""
-    L, H = sub.shape[1], sub.shape[2]
+    L = sub.shape[1]
     bonds = np.zeros(L, dtype=np.int64)
     mags = np.zeros(L, dtype=np.int64)
     for i in prange(L):
-        own, oth = sub[0, i], sub[1, i]
-        up, dn = sub[1, i - 1 if i > 0 else L - 1], sub[1, i + 1 if i < L - 1 else 0]
-        d = -1 if (i & 1) == 0 else 1
-        b = 0
-        m = 0
-        for x in range(H):
-            xs = (x + d) % H
-            b += np.int32(own[x]) * _neighbour_sum(oth, up, dn, x, xs)
-            m += np.int32(own[x]) + np.int32(oth[x])
-        bonds[i] = b
-        mags[i] = m
+        bonds[i], mags[i] = _row_bonds_and_magnetisation(sub, i)
     return bonds.sum(), mags.sum()
 
 
@@ -141,35 +153,111 @@ def _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, lo, hi, d):
         _metropolis_row(own, mid, up, dn, thr, key, rowbase, lo, hi, d)
 
 
+@njit(inline="always", nogil=True, cache=True)
+def _phase_row(sub, thr, key, heatbath, i, phase):
+    """Row i of colour phase % 2 in phase `phase` (= 2 * sweep + colour), reading the other
+    colour's rows i - 1, i, i + 1."""
+    L, H = sub.shape[1], sub.shape[2]
+    c = phase & 1
+    own, mid = sub[c, i], sub[1 - c, i]
+    up, dn = sub[1 - c, i - 1 if i > 0 else L - 1], sub[1 - c, i + 1 if i < L - 1 else 0]
+    rowbase = np.uint64(phase) * np.uint64(L * H) + np.uint64(i * H)
+    if ((i + c) & 1) == 0:  # side neighbour at x - 1; x = 0 wraps to H - 1
+        _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 0, 1, H - 1)
+        _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 1, H, -1)
+    else:  # side neighbour at x + 1; x = H - 1 wraps to 0
+        _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 0, H - 1, 1)
+        _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, H - 1, H, 1 - H)
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def checkerboard_sweeps(sub, thr, key, sweep0, n_sweeps, heatbath):
     """n_sweeps Metropolis (or heat-bath) sweeps in place; sweep0 continues the random stream.
 
     One kernel for both rules (a per-row branch) so numba's cache holds one entry per signature;
-    small lattices are run with one numba thread by the caller.
+    small lattices are run with one numba thread by the caller. Large lattices on several
+    threads use `rows_until` instead, which gives the same result without barriers.
     """
-    L, H = sub.shape[1], sub.shape[2]
+    L = sub.shape[1]
     for t in range(n_sweeps):
         for c in range(2):
-            base = np.uint64(2 * (sweep0 + t) + c) * np.uint64(L * H)
             for i in prange(L):
-                own, mid = sub[c, i], sub[1 - c, i]
-                up, dn = sub[1 - c, i - 1 if i > 0 else L - 1], sub[1 - c, i + 1 if i < L - 1 else 0]
-                rowbase = base + np.uint64(i * H)
-                if ((i + c) & 1) == 0:  # side neighbour at x - 1; x = 0 wraps to H - 1
-                    _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 0, 1, H - 1)
-                    _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 1, H, -1)
-                else:  # side neighbour at x + 1; x = H - 1 wraps to 0
-                    _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, 0, H - 1, 1)
-                    _update_row(heatbath, own, mid, up, dn, thr, key, rowbase, H - 1, H, 1 - H)
+                _phase_row(sub, thr, key, heatbath, i, 2 * (sweep0 + t) + c)
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _try_row(sub, thr, key, heatbath, state, phases, target, i, bonds, mags, out):
+    """Take row i's next step if it is free and both neighbours have done as many; True if done."""
+    L = sub.shape[1]
+    s = load_acquire(state, i)
+    p = s >> 1
+    if p >= target or (s & 1) or (load_acquire(state, i - 1 if i > 0 else L - 1) >> 1) < p \
+            or (load_acquire(state, i + 1 if i < L - 1 else 0) >> 1) < p:
+        return False  # done, busy, or a neighbour is behind
+    if not compare_and_swap(state, i, s, s + 1):
+        return False  # another thread took it
+    if p < phases:
+        _phase_row(sub, thr, key, heatbath, i, p)
+    else:
+        bonds[i], mags[i] = _row_bonds_and_magnetisation(sub, i)
+        if out.size:
+            _merge_row(sub, out, i)
+    store_release(state, i, 2 * (p + 1))
+    return True
 
 
 @njit(nogil=True, cache=True)
-def advance(sub, thr, key, sweep0, n_sweeps, heatbath, out):
-    """n_sweeps sweeps, then (bond sum, magnetisation); the merged lattice is written to out
-    unless out is empty. One call per engine chunk, so the caller's thread stays outside
-    Python (and its lock) for the whole chunk."""
-    checkerboard_sweeps(sub, thr, key, sweep0, n_sweeps, heatbath)
+def rows_until(sub, thr, key, heatbath, state, phases, lo, hi, patience, bonds, mags, out):
+    """One of several threads sharing the sweeps of a lattice, without barriers.
+
+    state[i] = 2 * (steps done on row i) + 1 while a thread works on row i. Steps below
+    `phases` are colour updates (step p = 2 * sweep + colour); if `bonds` is not empty, step
+    `phases` measures the row (bonds[i], mags[i]) and copies it to out (unless out is empty).
+    A row may take step p once both neighbours have done p steps: its inputs are final and
+    nobody still reads what it overwrites. A thread claims a row with a compare-and-swap.
+
+    This thread works forward through its own rows [lo, hi); when none of them can move it
+    helps with the others, backward from lo - 1, i.e. from the far end of its neighbour's
+    rows, away from where that thread is working. So a descheduled thread holds up only the
+    rows that depend on the one it holds, and one thread alone finishes the job. Each site
+    draws its random number from its own (phase, site) counter, so the order does not matter:
+    the result equals `checkerboard_sweeps` bit for bit.
+
+    Returns 0 when every row is done; after `patience` scans with nothing to do, 1 if this
+    call moved no row at all and 2 if it did (the caller sleeps, longer each time it got 1,
+    and calls again).
+    """
+    L = sub.shape[1]
+    target = phases + (1 if bonds.size else 0)
+    idle = 0
+    progressed = False
+    while True:
+        moved = False
+        for i in range(lo, hi):
+            moved |= _try_row(sub, thr, key, heatbath, state, phases, target, i, bonds, mags, out)
+        if not moved:
+            for k in range(1, L - (hi - lo) + 1):
+                i = lo - k + (L if lo - k < 0 else 0)
+                moved |= _try_row(sub, thr, key, heatbath, state, phases, target, i, bonds, mags, out)
+        if moved:
+            idle = 0
+            progressed = True
+            continue
+        finished = True
+        for i in range(L):
+            if load_acquire(state, i) >> 1 < target:
+                finished = False
+                break
+        if finished:
+            return 0
+        idle += 1
+        if idle >= patience:
+            return 2 if progressed else 1
+
+
+@njit(nogil=True, cache=True)
+def measure_and_merge(sub, out):
+    """(bond sum, magnetisation), and the merged lattice in out unless out is empty."""
     b, m = bond_sum_and_magnetisation(sub)
     if out.size:
         merge(sub, out)
