@@ -14,7 +14,7 @@ import uuid
 
 import numpy as np
 from numba import njit
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QOpenGLContext, qRgb
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -154,6 +154,15 @@ def _gl_unavailable_reason() -> str | None:
     return None
 
 
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software", "swiftshader", "gdi generic",
+                      "basic render")
+
+
+def is_software_renderer(renderer: str) -> bool:
+    """Does this GL_RENDERER string name a rasteriser that runs on the CPU?"""
+    return any(name in renderer.lower() for name in SOFTWARE_RENDERERS)
+
+
 # ----------------------------------------------------------------------------- backends
 class _VispyBackend:
     """SceneCanvas + two Image visuals; uint8 textures, colours applied on the GPU."""
@@ -191,6 +200,13 @@ class _VispyBackend:
 
             vispy.use("pyside6")
             cls._vispy_ready = True
+
+    @staticmethod
+    def renderer() -> str:
+        """GL_RENDERER of the canvas's context; call while it is current (in a draw)."""
+        from vispy.gloo import gl
+
+        return str(gl.glGetParameter(gl.GL_RENDERER))
 
     def max_texture_size(self) -> int | None:
         """GL limit, known once the canvas has drawn (vispy queries it on first flush)."""
@@ -294,6 +310,10 @@ class _PyqtgraphBackend:
 
     name = "pyqtgraph"
 
+    @staticmethod
+    def renderer() -> str:
+        return "none: pyqtgraph draws on the CPU"
+
     def __init__(self, parent: QWidget, on_draw):
         import pyqtgraph as pg
 
@@ -379,8 +399,12 @@ class LatticeView(QWidget):
     """Crisp, pan/zoomable spin lattice; see the module docstring for the value convention.
 
     Attributes for the main window: ``backend`` ("vispy" | "pyqtgraph"), ``fallback_reason``,
-    ``downsample`` (block size b, 1 = native), ``frame_ms_app``, ``frames_drawn``.
+    ``downsample`` (block size b, 1 = native), ``frame_ms_app``, ``frames_drawn``, and from the
+    first frame on ``renderer`` (GL_RENDERER) and ``software_rendering`` (the CPU draws: llvmpipe
+    and the like, or the fallback), announced by ``rendererKnown``.
     """
+
+    rendererKnown = Signal(str)
 
     def __init__(self, parent=None, *, force_fallback=False, colormap="classic",
                  max_texture_size=None):
@@ -392,6 +416,8 @@ class LatticeView(QWidget):
         self.downsample = 1
         self.frame_ms_app = 0.0
         self.frames_drawn = 0
+        self.renderer: str | None = None
+        self.software_rendering: bool | None = None
         self.show_domain_walls = False
         self.show_cluster = False
         self._colormap = self._check_colormap(colormap)
@@ -536,6 +562,10 @@ class LatticeView(QWidget):
     # -- drawing bookkeeping ------------------------------------------------------------
     def _on_draw(self, event):
         self.frames_drawn += 1
+        if self.renderer is None:
+            self.renderer = self._impl.renderer()
+            self.software_rendering = self.backend != "vispy" or is_software_renderer(self.renderer)
+            self.rendererKnown.emit(self.renderer)
         if not self._gl_limit_seen and self._impl.max_texture_size():
             # the GL limit is known from now on: redo the upload if it changes the blocking
             self._gl_limit_seen = True

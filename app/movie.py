@@ -261,7 +261,7 @@ def install(window):
 def _movie_actions_class():
     """Qt is imported here, so `isinglab movie` and record_scene run without loading it."""
     from . import qt  # noqa: F401
-    from PySide6.QtCore import QObject, QTimer
+    from PySide6.QtCore import QObject, QTimer, Signal
     from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QFileDialog, QInputDialog, QProgressBar, QToolButton
 
@@ -270,6 +270,8 @@ def _movie_actions_class():
     from .workers import TaskRunner
 
     class MovieActions(QObject):
+        liveChanged = Signal(bool)  # a live recording started (True) or ended
+
         def __init__(self, window):
             super().__init__(window)
             self.window = window
@@ -408,6 +410,7 @@ def _movie_actions_class():
             self.live_action.blockSignals(True)
             self.live_action.setChecked(on)
             self.live_action.blockSignals(False)
+            self.liveChanged.emit(on)
 
         def shutdown(self):
             self.runner.cancel(wait=True)

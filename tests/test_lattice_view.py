@@ -324,6 +324,7 @@ def test_gl_view_shows_two_halves(gl_display):
         img = show_and_draw(view)
         result["hc_top"] = px(img, 0.5, 0.25)
         result["frames"] = view.frames_drawn
+        result["renderer"], result["software"] = view.renderer, view.software_rendering
         view.close_view(); view.close_view()
     """)
     assert r["backend"] == "vispy" and r["reason"] is None
@@ -332,6 +333,8 @@ def test_gl_view_shows_two_halves(gl_display):
     assert close_to(r["top"], UP) and close_to(r["bottom"], DOWN)
     assert close_to(r["hc_top"], COLOR_SCHEMES["high-contrast"][0])
     assert r["frames"] >= 3
+    # Xvfb has no GPU: Mesa rasterises on the CPU, and the view knows it (display rate auto)
+    assert r["renderer"] and r["software"] is True, r["renderer"]
 
 
 @pytest.mark.gl
