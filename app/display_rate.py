@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup
 
 CHOICES = ("auto", "60", "30", "20")
-AUTO_FPS = {False: 60, True: 35}  # software_rendering -> fps
+GPU_FPS, CPU_FPS = 60, 35  # auto: with a GPU (or while a live movie records); when the CPU draws
 SETTINGS_KEY = "display/rate"
 
 
@@ -53,9 +53,9 @@ class DisplayRate:
     def fps(self) -> int:
         if self.choice != "auto":
             return int(self.choice)
-        if self._live_movie.isChecked():
-            return AUTO_FPS[False]
-        return AUTO_FPS[bool(self.window.lattice.software_rendering)]
+        if self.window.lattice.software_rendering and not self._live_movie.isChecked():
+            return CPU_FPS
+        return GPU_FPS
 
     def apply(self) -> None:
         interval = int(1000 / self.fps())

@@ -83,7 +83,7 @@ def _drive(app, win, params, threads, headless) -> dict:
         probe.gaps.clear()
         state.update(view_px=[win.lattice.width(), win.lattice.height()],
                      visible_docks=[n for n, d in win.docks.items() if not d.visibleRegion().isEmpty()])
-        state.update(cpu0=(time.process_time(), _cpu_seconds(getattr(win.engine, "pid", None))))
+        state.update(cpu0=(time.process_time(), _cpu_seconds(win.engine.pid)))
         state.update(t0=time.perf_counter(), sweeps0=win.engine.latest().sweeps,
                      serial0=win.engine.latest().serial,
                      frames0=win.lattice.frames_drawn, shown0=len(frame_costs))
@@ -95,7 +95,7 @@ def _drive(app, win, params, threads, headless) -> dict:
 
     def finish():
         state["t1"] = time.perf_counter()
-        state["cpu1"] = (time.process_time(), _cpu_seconds(getattr(win.engine, "pid", None)))
+        state["cpu1"] = (time.process_time(), _cpu_seconds(win.engine.pid))
         state["sweeps1"] = win.engine.latest().sweeps
         state["serial1"] = win.engine.latest().serial
         probe.timer.stop()  # the window's shutdown below is not part of the measurement

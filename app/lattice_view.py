@@ -312,7 +312,7 @@ class _PyqtgraphBackend:
 
     @staticmethod
     def renderer() -> str:
-        return "none: pyqtgraph draws on the CPU"
+        return "pyqtgraph software painting (no OpenGL)"
 
     def __init__(self, parent: QWidget, on_draw):
         import pyqtgraph as pg
@@ -564,7 +564,7 @@ class LatticeView(QWidget):
         self.frames_drawn += 1
         if self.renderer is None:
             self.renderer = self._impl.renderer()
-            self.software_rendering = self.backend != "vispy" or is_software_renderer(self.renderer)
+            self.software_rendering = is_software_renderer(self.renderer)
             self.rendererKnown.emit(self.renderer)
         if not self._gl_limit_seen and self._impl.max_texture_size():
             # the GL limit is known from now on: redo the upload if it changes the blocking

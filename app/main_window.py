@@ -20,7 +20,6 @@ from .lattice_view import LatticeView
 from .observables_panel import FRAME_GAP_MS, FRAME_GAP_S, ObservablesPanel
 from .settings import LAYOUT_VERSION, open_settings
 
-DISPLAY_INTERVAL_MS = 16
 STATUS_INTERVAL_MS = 250
 
 
@@ -62,8 +61,7 @@ class MainWindow(QMainWindow):
         self.latency_log: list[tuple[int, float]] = []  # (request serial, seconds to display)
         self._request_times: dict[int, float] = {}
         self.timer = QTimer(self)
-        self.timer.setObjectName("displayTimer")
-        self.timer.setInterval(DISPLAY_INTERVAL_MS)
+        self.timer.setObjectName("displayTimer")  # its interval: display_rate (installed below)
         self.timer.timeout.connect(self.refresh)
         self._install_features()
         self.engine.start()

@@ -105,7 +105,7 @@ class Engine(SnapshotFeed):
     # ---- control (any thread) ----
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="isinglab-engine", daemon=True)
+            self._thread = threading.Thread(target=self.run, name="isinglab-engine", daemon=True)
             self._thread.start()
 
     def run(self) -> None:

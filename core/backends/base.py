@@ -82,8 +82,8 @@ class Sampler(ABC):
     def advance(self, n: int, copy_spins: bool) -> tuple[int, float, float, np.ndarray | None]:
         """n sweeps, then (flips, e, m, a spins copy if asked for): one engine chunk.
 
-        Backends may fuse the steps into one call: the engine thread then takes Python's lock
-        once per chunk instead of three times, which matters while the GUI thread holds it.
+        Backends may do the measurement and the copy as part of the sweeps (the checkerboard
+        sampler makes them the last step of its shared sweeps).
         """
         flips = self.sweep(n)
         e, m = self.energy_magnetisation()
