@@ -18,6 +18,8 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QOpenGLContext, qRgb
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from .gl_window_canvas import make_window_canvas
+
 
 # name -> (spin up RGB, spin down RGB)
 COLOR_SCHEMES = {
@@ -175,13 +177,19 @@ class _VispyBackend:
         from vispy import scene
 
         self._scene = scene
-        # autoswap off: Qt presents a QOpenGLWidget's framebuffer itself; vispy's extra
-        # swapBuffers call waits for the GPU (the whole frame under software GL) holding the GIL
-        self.canvas = scene.SceneCanvas(keys=None, parent=parent, bgcolor=_BACKGROUND, autoswap=False)
-        self.widget = self.canvas.native
-        # A native child window presents the canvas by itself; otherwise Qt composites the whole
-        # main window through GL on every frame (a 1280x800 pass per frame under software GL)
-        self.widget.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
+        # autoswap off: Qt presents the framebuffer itself; vispy's extra swapBuffers call
+        # waits for the GPU (the whole frame under software GL) holding the GIL
+        kwargs = dict(keys=None, parent=parent, bgcolor=_BACKGROUND, autoswap=False)
+        try:  # its own GL window: no composition pass per frame (see gl_window_canvas)
+            self.canvas, self.widget = make_window_canvas(**kwargs)
+            self.presentation = "window"
+        except Exception:  # vispy changed its internals: its stock QOpenGLWidget canvas
+            self.canvas = scene.SceneCanvas(**kwargs)
+            self.widget = self.canvas.native
+            # a native child window at least keeps the composition to the canvas' own area
+            # (otherwise a 1280x800 pass of the whole main window per frame under software GL)
+            self.widget.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
+            self.presentation = "widget"
         self.view = self.canvas.central_widget.add_view()
         # the view fills the canvas: clipping its children to it would only add a discard test
         # to every fragment (a third of the image's cost under software GL)

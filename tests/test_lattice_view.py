@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from isinglab.app.lattice_view import (
-    COLOR_SCHEMES, LatticeView, block_up_fraction, blocks_shape, overlay_codes,
+    COLOR_SCHEMES, TOOLTIP, LatticeView, block_up_fraction, blocks_shape, overlay_codes,
 )
 
 UP, DOWN = (np.array(c) for c in COLOR_SCHEMES["classic"])
@@ -397,3 +397,107 @@ def test_gl_overlays_toggle(gl_display):
     assert r["wall_changed"] > 0 and r["inside_changed"] == 0
     assert not close_to(r["cluster"], r["no_cluster"], tol=10)
     assert r["restored"]
+
+
+SCREEN_GRAB = """
+from PySide6.QtCore import QPoint
+
+def screen_px(widget, fx, fy):
+    # what the X server shows there: the window's own presentation, not a re-render
+    g = widget.mapToGlobal(QPoint(0, 0))
+    img = app.primaryScreen().grabWindow(0, g.x(), g.y(), widget.width(), widget.height()).toImage()
+    c = img.pixelColor(int(fx * (widget.width() - 1)), int(fy * (widget.height() - 1)))
+    return [c.red(), c.green(), c.blue()]
+"""
+
+
+@pytest.mark.gl
+def test_gl_view_presents_its_own_window(gl_display):
+    """The canvas is a QOpenGLWindow in a container (no composition pass per frame), and what
+    it presents reaches the screen."""
+    r = run_gl(SCREEN_GRAB + textwrap.dedent("""
+        from PySide6.QtOpenGL import QOpenGLWindow
+        from isinglab.app.lattice_view import LatticeView
+        view = LatticeView()
+        view.resize(400, 400); view.show()
+        s = np.full((64, 64), -1, np.int8); s[:, :32] = 1
+        show_and_draw(view, s)
+        settle(0.3)
+        impl = view._impl
+        result["presentation"] = impl.presentation
+        result["is_window"] = isinstance(impl.canvas.native, QOpenGLWindow)
+        result["tooltip"] = impl.canvas.native.tooltip_widget.toolTip()
+        result["left"], result["right"] = screen_px(view, 0.25, 0.5), screen_px(view, 0.75, 0.5)
+        view.close_view()
+    """))
+    assert r["presentation"] == "window" and r["is_window"]
+    assert r["tooltip"] == TOOLTIP
+    assert close_to(r["left"], UP) and close_to(r["right"], DOWN)
+
+
+@pytest.mark.gl
+def test_gl_canvas_window_in_the_main_window(gl_display):
+    """With the canvas window focused, the window's shortcuts still work; the lattice dock
+    floats and docks again and goes on drawing."""
+    r = run_gl(SCREEN_GRAB + textwrap.dedent("""
+        import tempfile
+        os.environ["ISINGLAB_CONFIG_DIR"] = tempfile.mkdtemp()
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+        from isinglab.app.main_window import MainWindow
+        from isinglab.core.params import ModelParams
+        win = MainWindow(ModelParams(size=64, temperature=2.0).validated())
+        win.show()
+        wait_drawn(win.lattice, 1, timeout=30)
+        canvas = win.lattice._impl.canvas.native
+        canvas.requestActivate()
+        settle(0.5)
+        result["canvas_focused"] = app.focusWindow() is canvas
+        toggles = []
+        for _ in range(2):  # run, then pause again (the engine's snapshots would replace ours)
+            run = win.actions_["run"].isChecked()
+            QTest.keyClick(canvas, Qt.Key.Key_Space); settle(0.2)
+            toggles.append(win.actions_["run"].isChecked() != run)
+        result["space_toggles_run"] = toggles
+        t0 = win.controls.slider.value()
+        QTest.keyClick(canvas, Qt.Key.Key_Right); settle(0.5)
+        result["right_nudges_t"] = win.controls.slider.value() - t0
+        dock = win.docks["latticeDock"]
+        for floating in (True, False):
+            dock.setFloating(floating)
+            settle(0.3)
+            n = win.lattice.frames_drawn
+            win.lattice.set_spins(np.where(np.arange(64)[None, :] < 32, 1, -1).astype(np.int8).repeat(64, 0))
+            wait_drawn(win.lattice, n + 1)
+            settle(0.3)
+            result[f"floating={floating}"] = [screen_px(win.lattice, 0.25, 0.5),
+                                              screen_px(win.lattice, 0.75, 0.5)]
+        win.close()
+        settle(0.5)
+    """))
+    assert r["canvas_focused"]
+    assert r["space_toggles_run"] == [True, True] and r["right_nudges_t"] > 0
+    for floating in (True, False):
+        left, right = r[f"floating={floating}"]
+        assert close_to(left, UP) and close_to(right, DOWN), (floating, left, right)
+
+
+@pytest.mark.gl
+def test_gl_view_falls_back_to_vispys_own_canvas(gl_display):
+    """Should vispy's internals change so that the window canvas cannot be built, the view
+    uses vispy's stock (QOpenGLWidget) canvas and still shows the lattice."""
+    r = run_gl("""
+        import isinglab.app.lattice_view as lv
+        def broken(**kwargs):
+            raise AttributeError("vispy changed")
+        lv.make_window_canvas = broken
+        view = lv.LatticeView()
+        view.resize(400, 400); view.show()
+        s = np.full((64, 64), -1, np.int8); s[:, :32] = 1
+        img = show_and_draw(view, s)
+        result["backend"], result["presentation"] = view.backend, view._impl.presentation
+        result["left"], result["right"] = px(img, 0.25, 0.5), px(img, 0.75, 0.5)
+        view.close_view()
+    """)
+    assert r["backend"] == "vispy" and r["presentation"] == "widget"
+    assert close_to(r["left"], UP) and close_to(r["right"], DOWN)
