@@ -125,7 +125,8 @@ def _report(params, threads, headless, state, frame_costs, win, probe) -> dict:
     (gui0, sim0), (gui1, sim1) = state["cpu0"], state["cpu1"]
     return {
         "size": params.size, "algorithm": params.algorithm, "threads": threads,
-        "view": win.lattice.backend, "renderer": win.lattice.renderer,
+        "view": win.lattice.backend, "presentation": win.lattice.presentation,
+        "renderer": win.lattice.renderer,
         "display_rate": f"{win.display_rate.choice}: at most {win.display_rate.fps()} fps",
         "view_px": state["view_px"], "visible_docks": state["visible_docks"],
         "fps": (drawn if drawn > 0 else len(frame_costs)) / elapsed,

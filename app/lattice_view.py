@@ -458,6 +458,12 @@ class LatticeView(QWidget):
         return None if self._spins is None else int(self._spins.shape[0])
 
     @property
+    def presentation(self) -> str:
+        """How frames reach the screen: "window" (the canvas' own GL window), "widget" (vispy's
+        stock QOpenGLWidget, composed by Qt) or "painter" (the pyqtgraph fallback)."""
+        return getattr(self._impl, "presentation", "painter")
+
+    @property
     def colormap(self) -> str:
         return self._colormap
 

@@ -341,6 +341,7 @@ class ObservablesPanel(QWidget):
         x = self._ring.view("sweeps")
         self.traces["e"].setData(x, self._ring.view("e"), skipFiniteCheck=True)
         self.traces["m"].setData(x, self._ring.view("m"), skipFiniteCheck=True)
+        _fit_ranges_now(self.trace_plots.values())
 
     def trace_data(self) -> dict:
         """The live traces held now (drawn or not yet): sweeps, e and |m| arrays."""
@@ -429,6 +430,7 @@ class ObservablesPanel(QWidget):
         self.status_label.setText(f"{t.size} temperature bins, {int(res['n'].sum())} samples")
         self._data_span = (t.min(), t.max()) if t.size else (None, None)
         self._fit_t_window()
+        _fit_ranges_now(self.plots.values())
 
     def _reset_view(self) -> None:
         self._t_window = None
@@ -448,3 +450,10 @@ class ObservablesPanel(QWidget):
         for plot in self.plots.values():
             plot.setXRange(lo, hi, padding=0.0)
             plot.enableAutoRange(y=True)
+
+
+def _fit_ranges_now(plots) -> None:
+    """Fit the auto ranges now, not at paint time: a range fitted inside a paint dirties the
+    axes again, and Qt paints the view once more (or twice) in the same event-loop turn."""
+    for plot in plots:
+        plot.getViewBox().prepareForPaint()

@@ -108,7 +108,7 @@ def shown(qtbot, view, spins=None):
 
 
 def test_fallback_shows_two_halves(qtbot, fallback_view):
-    assert fallback_view.backend == "pyqtgraph"
+    assert fallback_view.backend == "pyqtgraph" and fallback_view.presentation == "painter"
     assert fallback_view.fallback_reason == "forced by caller"
     img = shown(qtbot, fallback_view, halves(64))
     assert img.dtype == np.uint8 and img.shape[2] == 3
@@ -424,7 +424,7 @@ def test_gl_view_presents_its_own_window(gl_display):
         show_and_draw(view, s)
         settle(0.3)
         impl = view._impl
-        result["presentation"] = impl.presentation
+        result["presentation"] = view.presentation
         result["is_window"] = isinstance(impl.canvas.native, QOpenGLWindow)
         result["tooltip"] = impl.canvas.native.tooltip_widget.toolTip()
         result["left"], result["right"] = screen_px(view, 0.25, 0.5), screen_px(view, 0.75, 0.5)
@@ -495,7 +495,7 @@ def test_gl_view_falls_back_to_vispys_own_canvas(gl_display):
         view.resize(400, 400); view.show()
         s = np.full((64, 64), -1, np.int8); s[:, :32] = 1
         img = show_and_draw(view, s)
-        result["backend"], result["presentation"] = view.backend, view._impl.presentation
+        result["backend"], result["presentation"] = view.backend, view.presentation
         result["left"], result["right"] = px(img, 0.25, 0.5), px(img, 0.75, 0.5)
         view.close_view()
     """)
