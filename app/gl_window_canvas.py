@@ -4,9 +4,10 @@
 Why: vispy's Qt canvas is a QOpenGLWidget. Qt renders such a widget into a texture and then
 composes its window through OpenGL on every frame: that texture, then the window's widget
 backing store blended over it, then vispy's own pass clearing the alpha channel. Under software
-OpenGL (llvmpipe) those extra full-canvas passes cost more than drawing the lattice: the same
-textured quad at 35 fps took 0.38-0.41 cores in a (native) QOpenGLWidget and 0.13-0.15 in a
-QOpenGLWindow on the 2-core test machine. A QOpenGLWindow presents its framebuffer directly.
+OpenGL (llvmpipe) those extra full-canvas passes cost more than drawing the lattice: at 35 fps
+on the 2-core test machine, a SceneCanvas with the lattice visual took 0.65-0.66 cores as a
+(native) QOpenGLWidget and 0.30 as a QOpenGLWindow; a bare textured quad 0.38-0.41 and
+0.13-0.15. A QOpenGLWindow presents its framebuffer directly.
 
 The canvas is vispy's own Qt backend with the few QWidget calls it makes mapped onto QWindow.
 It relies on vispy's Qt backend module and `Canvas.create_native`; if either changes, building
