@@ -200,12 +200,15 @@ class ObservablesPanel(QWidget):
         view.setAntialiasing(False)
         self.trace_plots = {}
         self.traces = {}
-        for row, (name, label) in enumerate((("e", "e per spin [J]"), ("m", "|m| per spin"))):
-            plot = view.addPlot(row=row, col=0)
+        # side by side, not stacked: in the panel's short strip stacked plots were too low for
+        # their tick labels, which overlapped
+        for col, (name, label) in enumerate((("e", "e per spin [J]"), ("m", "|m| per spin"))):
+            plot = view.addPlot(row=0, col=col)
+            _plain_numbers(plot)
             plot.setLabel("left", label)
+            plot.setLabel("bottom", "sweeps")
             self.traces[name] = plot.plot(pen=_pen(COLOURS[name]), antialias=False, skipFiniteCheck=True)
             self.trace_plots[name] = plot
-        self.trace_plots["m"].setLabel("bottom", "sweeps")
         self.trace_plots["e"].setXLink(self.trace_plots["m"])
         return view
 
@@ -221,6 +224,7 @@ class ObservablesPanel(QWidget):
         return view
 
     def _fill_scan_plot(self, name: str, plot: pg.PlotItem, label: str) -> None:
+        _plain_numbers(plot)
         plot.setLabel("left", label)
         plot.setLabel("bottom", T_LABEL)
         vb = plot.getViewBox()
@@ -457,3 +461,10 @@ def _fit_ranges_now(plots) -> None:
     axes again, and Qt paints the view once more (or twice) in the same event-loop turn."""
     for plot in plots:
         plot.getViewBox().prepareForPaint()
+
+
+def _plain_numbers(plot: pg.PlotItem) -> None:
+    """Tick labels in the plotted quantity's own units: pyqtgraph would show an |m| of 0.4 as
+    400 with "(x0.001)" appended to the axis label."""
+    for side in ("left", "bottom"):
+        plot.getAxis(side).enableAutoSIPrefix(False)

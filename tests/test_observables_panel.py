@@ -176,3 +176,16 @@ def test_ranges_are_fitted_with_the_data_not_in_the_paint(panel, qtbot, which):
         panel.redraw_traces()
     low, high = plot.getViewBox().viewRange()[1]  # no paint has happened since
     assert low < -0.9 and high >= 3.0
+
+
+def test_traces_side_by_side_with_plain_tick_labels(panel, qtbot):
+    """Stacked in the panel's short strip, the traces' tick labels overlapped; and pyqtgraph
+    would label an |m| of a few thousandths in units of 0.001."""
+    panel.add_trace(np.arange(10.0), np.full(10, -1.0), np.linspace(0.001, 0.004, 10))
+    panel.redraw_traces()
+    qtbot.wait(100)
+    e_box, m_box = (panel.trace_plots[k].sceneBoundingRect() for k in ("e", "m"))
+    assert e_box.top() == m_box.top() and e_box.right() <= m_box.left()
+    for plot in (*panel.trace_plots.values(), *panel.plots.values()):
+        axis = plot.getAxis("left")
+        assert axis.autoSIPrefixScale == 1.0 and "x0.0" not in axis.labelString()
