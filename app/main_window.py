@@ -265,7 +265,8 @@ class MainWindow(QMainWindow):
             f"{snap.flips_per_ns:.2f} flips/ns   {fps:.0f} fps   {snap.kernel}")
         self.status_label.setToolTip(
             f"kernel: {snap.kernel}, L = {p.size}, sweeps done: {snap.sweeps:,}\n"
-            f"renderer: {self.lattice.renderer or 'not drawn yet'}, "
+            f"renderer: {self.lattice.renderer or 'not drawn yet'} "
+            f"(presented by: {self.lattice.presentation}), "
             f"display rate: at most {self.display_rate.fps()} fps ({self.display_rate.choice})")
 
     def _engine_failed(self, message: str) -> None:

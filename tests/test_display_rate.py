@@ -22,6 +22,7 @@ def test_auto_follows_the_renderer(open_window, qtbot):
     qtbot.waitUntil(lambda: win.lattice.renderer is not None, timeout=10000)
     assert win.lattice.software_rendering  # the CPU fallback draws
     assert win.display_rate.choice == "auto" and win.timer.interval() == 28  # 35 fps
+    assert "(presented by: painter)" in _status_tip(win, qtbot)
     win.lattice.software_rendering = False  # as with a GPU
     win.lattice.rendererKnown.emit("a GPU")
     assert win.timer.interval() == 16
