@@ -1,10 +1,11 @@
 """View > Display rate: how often the lattice view is redrawn.
 
 With software OpenGL (llvmpipe and the like) every frame costs the CPU that the simulation runs
-on, about 11 ms of CPU for a 680x708 view on the 2-core test machine. "Auto" therefore redraws at
-60 fps with a GPU and at 35 fps when the CPU draws (GUI benchmark, 10 runs each: the
-simulation's share, sim_ratio, median 0.44 at 60 fps and about 0.51 at 35), except while a live
-movie records: then at 60 fps, since at 35 the view showed 28-29 fps, behind the movie's 30.
+on. "Auto" therefore redraws at 60 fps with a GPU and at 35 fps when the CPU draws (GUI
+benchmark on the 2-core test machine: the window took 0.39-0.54 cores at 35 fps and 0.48-0.59
+at 60; the simulation's share, sim_ratio, 0.54-0.72 at 35 in ten runs, 0.53-0.68 at 60 in five),
+except while a live movie records: then at 60 fps, since at 35 the view once showed 28-29 fps,
+behind the movie's 30.
 The choice is kept in the settings.
 """
 from __future__ import annotations

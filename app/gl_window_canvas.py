@@ -16,6 +16,8 @@ canvas is the one in use).
 """
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtOpenGL import QOpenGLWindow
@@ -38,18 +40,9 @@ def make_window_canvas(**canvas_kwargs):
     return canvas, container
 
 
-_CLASS = None
-
-
+@functools.cache
 def _window_canvas_class():
     """Built on first use: it needs vispy's Qt backend, which needs the binding chosen first."""
-    global _CLASS
-    if _CLASS is None:
-        _CLASS = _build_classes()
-    return _CLASS
-
-
-def _build_classes():
     from vispy import scene
     from vispy.app.backends import _qt
 
@@ -93,13 +86,6 @@ def _build_classes():
 
         def devicePixelRatioF(self):
             return self.devicePixelRatio()
-
-        def setFixedSize(self, size):
-            self.setMinimumSize(size)
-            self.setMaximumSize(size)
-
-        def move(self, x, y):
-            self.setPosition(x, y)
 
         # the OpenGL side, as vispy's QOpenGLWidget backend does it
         def _vispy_set_current(self):

@@ -52,7 +52,8 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._restored = False
         self._shown_serial = 0
-        self._frame_retry_pending = False
+        self._frame_retry = QTimer(self, singleShot=True, interval=FRAME_GAP_MS)
+        self._frame_retry.timeout.connect(self.refresh)
         self._drawn_mark = (time.perf_counter(), 0)  # (when, lattice frames drawn): display fps
         # status figures on their own 4 Hz timer: text changing every frame is unreadable, and
         # each change repaints the status bar
@@ -219,9 +220,8 @@ class MainWindow(QMainWindow):
         if now - self.observables.redrawn_at < FRAME_GAP_S:
             # plots are being repainted this turn: draw this frame a moment later, not a whole
             # display tick later (at 35 fps that lost up to one frame in five)
-            if not self._frame_retry_pending:
-                self._frame_retry_pending = True
-                QTimer.singleShot(FRAME_GAP_MS, self._retry_frame)
+            if not self._frame_retry.isActive():
+                self._frame_retry.start()
             return
         self._shown_serial = snap.serial
         self.observables.lattice_frame_at = now
@@ -232,10 +232,6 @@ class MainWindow(QMainWindow):
         if snap.cluster is not None:
             self.lattice.set_cluster_mask(snap.cluster)
         self._note_latency(snap)
-
-    def _retry_frame(self) -> None:
-        self._frame_retry_pending = False
-        self.refresh()
 
     def _feed_observables(self, samples) -> None:
         eq = [s for s in samples if s.equilibrated]
@@ -341,6 +337,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         self.timer.stop()
         self._status_timer.stop()
+        self._frame_retry.stop()
         for fn in self._closers:
             fn()
         self.save_layout()

@@ -108,10 +108,6 @@ class Engine(SnapshotFeed):
             self._thread = threading.Thread(target=self.run, name="isinglab-engine", daemon=True)
             self._thread.start()
 
-    def run(self) -> None:
-        """Run the loop on the calling thread until stop() (instead of start())."""
-        self._loop()
-
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop the loop thread; True when it has ended within the timeout."""
         self._stop.set()
@@ -173,7 +169,8 @@ class Engine(SnapshotFeed):
             return self._params.with_(**self._pending)
 
     # ---- the loop thread ----
-    def _loop(self) -> None:
+    def run(self) -> None:
+        """The loop, on the calling thread until stop(); start() runs it on a thread of its own."""
         while not self._stop.is_set():
             try:
                 self._iterate()
