@@ -288,8 +288,8 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, gc.freeze)
 
     def restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
+        geometry = self.settings.bytes_value("window/geometry")
+        state = self.settings.bytes_value("window/state")
         try:
             if isinstance(geometry, QByteArray):
                 self.restoreGeometry(geometry)
