@@ -27,7 +27,9 @@ from isinglab.core.errors import IsingLabError
 
 from isinglab.core.rg.couplings import COUPLINGS
 
-from .export import _safe_json, atomic_path, atomic_write_text, check_folder
+from isinglab.core.atomic_io import check_folder, write_atomic
+
+from .export import _safe_json
 
 
 
@@ -49,7 +51,7 @@ def write_csv(path: str, columns: dict, meta: dict) -> None:
     w.writerow(names)
     for row in zip(*arrays):
         w.writerow([repr(float(x)) if isinstance(x, (float, np.floating)) else x for x in row])
-    atomic_write_text(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
 
 
 def read_csv(path: str) -> tuple[dict, dict]:
@@ -64,9 +66,9 @@ def read_csv(path: str) -> tuple[dict, dict]:
 
 
 def write_npz(path: str, arrays: dict, meta: dict) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:  # a file object: np.savez would append ".npz" to a name
-            np.savez_compressed(f, meta=np.array(json.dumps(_safe_json(meta))), **arrays)
+    buf = io.BytesIO()  # a file object: np.savez would append ".npz" to a name
+    np.savez_compressed(buf, meta=np.array(json.dumps(_safe_json(meta))), **arrays)
+    write_atomic(path, buf.getvalue())
 
 
 def read_npz(path: str) -> tuple[dict, dict]:
@@ -77,7 +79,7 @@ def read_npz(path: str) -> tuple[dict, dict]:
 
 
 def write_json(path: str, obj) -> None:
-    atomic_write_text(path, json.dumps(_safe_json(obj), indent=2, allow_nan=False))
+    write_atomic(path, json.dumps(_safe_json(obj), indent=2, allow_nan=False))
 
 
 # ---------------------------------------------------------------------------- adapters
@@ -150,10 +152,7 @@ def export_data(window, folder: str) -> list[str]:
     meta = _meta(params, what="lattice snapshot", sweeps=int(snap.sweeps))
     write_npz(path("lattice.npz"), {"spins": np.asarray(snap.spins, dtype=np.int8)}, meta)
     window.lattice.set_spins(snap.spins)  # the picture shows the same state as the NPZ
-    try:
-        window.lattice.export_png(path("lattice.png"), max(1, 512 // params.size))
-    except OSError as exc:
-        raise IsingLabError(f"could not write {path('lattice.png')}: {exc}") from None
+    window.lattice.export_png(path("lattice.png"), max(1, 512 // params.size))
     written += [path("lattice.npz"), path("lattice.png")]
     written += _export_analysis(window, params, path)
     return written

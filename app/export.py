@@ -19,13 +19,12 @@ import datetime
 import json
 import math
 import os
-import uuid
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from isinglab.app import qt as _qt  # noqa: F401  (binding first)
+from isinglab.app.qt_bytes import image_bytes, open_buffer
 from PySide6.QtCore import QMarginsF, QPoint, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QAction, QImage, QPageSize, QPainter, QPdfWriter, QRegion, qRgb
 from PySide6.QtWidgets import (QAbstractButton, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (QAbstractButton, QCheckBox, QComboBox, QDialog, Q
                                QMessageBox, QPushButton, QSpinBox, QTabWidget, QWidget)
 
 from isinglab.core import __version__
+from isinglab.core.atomic_io import check_folder, resolve_target, write_atomic
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 
@@ -56,49 +56,6 @@ class ExportOptions:
         if not (isinstance(self.dpi, int) and 30 <= self.dpi <= 2400):
             raise IsingLabError(f"export DPI must be an integer between 30 and 2400, got {self.dpi!r}")
         return self
-
-
-# ---------------------------------------------------------------------------- atomic files
-
-def check_folder(folder: str) -> str:
-    """The absolute folder, or an IsingLabError that says why nothing can be written there."""
-    folder = os.path.abspath(os.fspath(folder))
-    if not os.path.isdir(folder):
-        raise IsingLabError(f"cannot export to {folder}: the folder does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise IsingLabError(f"cannot export to {folder}: no permission to write there")
-    return folder
-
-
-@contextmanager
-def atomic_path(path: str):
-    """Yield a temporary path next to `path`; rename it into place only if the block succeeds."""
-    path = os.path.abspath(os.fspath(path))
-    folder, name = os.path.split(path)
-    check_folder(folder)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        yield tmp
-        if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
-            raise IsingLabError(f"could not write {path}")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise IsingLabError(f"could not write {path}: {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(data)
 
 
 # ---------------------------------------------------------------------------- painting
@@ -155,7 +112,7 @@ def lattice_figure(spins: np.ndarray, colors, side: int, scale: float) -> _Figur
     return _Figure(QSizeF(logical, logical), paint)
 
 
-def _render_png(fig: _Figure, tmp: str, opts: ExportOptions) -> QSize:
+def _render_png(fig: _Figure, opts: ExportOptions) -> tuple[bytes, QSize]:
     size = _pixel_size(fig.logical, opts.scale)
     img = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     img.fill(Qt.GlobalColor.white)
@@ -167,16 +124,15 @@ def _render_png(fig: _Figure, tmp: str, opts: ExportOptions) -> QSize:
     p.scale(size.width() / fig.logical.width(), size.height() / fig.logical.height())
     fig.paint(p)
     p.end()
-    if not img.save(tmp, "PNG"):
-        raise IsingLabError(f"could not encode PNG {tmp}")
-    return size
+    return image_bytes(img, "PNG"), size
 
 
-def _render_svg(fig: _Figure, tmp: str, opts: ExportOptions) -> QSize:
+def _render_svg(fig: _Figure, opts: ExportOptions) -> tuple[bytes, QSize]:
     from PySide6.QtSvg import QSvgGenerator
     size = _pixel_size(fig.logical, opts.scale)
+    buf, data = open_buffer()
     gen = QSvgGenerator()
-    gen.setFileName(tmp)
+    gen.setOutputDevice(buf)
     gen.setSize(size)
     gen.setViewBox(QRectF(0, 0, fig.logical.width(), fig.logical.height()))
     gen.setResolution(opts.dpi)
@@ -184,12 +140,14 @@ def _render_svg(fig: _Figure, tmp: str, opts: ExportOptions) -> QSize:
     p = QPainter(gen)
     fig.paint(p)
     p.end()
-    return size
+    buf.close()
+    return bytes(data), size
 
 
-def _render_pdf(fig: _Figure, tmp: str, opts: ExportOptions) -> QSize:
+def _render_pdf(fig: _Figure, opts: ExportOptions) -> tuple[bytes, QSize]:
     size = _pixel_size(fig.logical, opts.scale)
-    writer = QPdfWriter(tmp)
+    buf, data = open_buffer()
+    writer = QPdfWriter(buf)
     writer.setResolution(opts.dpi)
     points = QSizeF(size.width() * 72.0 / opts.dpi, size.height() * 72.0 / opts.dpi)
     writer.setPageSize(QPageSize(points, QPageSize.Unit.Point, "isinglab", QPageSize.SizeMatchPolicy.ExactMatch))
@@ -200,8 +158,9 @@ def _render_pdf(fig: _Figure, tmp: str, opts: ExportOptions) -> QSize:
     p.scale(writer.width() / fig.logical.width(), writer.height() / fig.logical.height())
     fig.paint(p)
     p.end()
-    del writer  # flush and close the file before it is renamed
-    return size
+    del writer  # finishes the document in the buffer
+    buf.close()
+    return bytes(data), size
 
 
 RENDERERS = {"png": _render_png, "svg": _render_svg, "pdf": _render_pdf}
@@ -415,19 +374,40 @@ def export_panel(window, dock_name: str, path: str, fmt: str | None = None,
     fmt = (fmt or os.path.splitext(path)[1].lstrip(".")).lower()
     if fmt not in FORMATS:
         raise IsingLabError(f"unknown figure format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    path = os.path.abspath(os.fspath(path))
+    path, _ = resolve_target(path)
+    side_path, _ = resolve_target(path + ".json")
     snap = snapshot if snapshot is not None else window.engine.latest()
     fig = panel_figure(window, dock_name, opts, snap)
-    with atomic_path(path) as tmp:
-        size = RENDERERS[fmt](fig, tmp, opts)
+    blob, size = RENDERERS[fmt](fig, opts)
     sidecar = {**make_sidecar(window, dock_name, fmt, os.path.basename(path), opts, size, snap), **(extra or {})}
-    side_path = path + ".json"
+    text = json.dumps(sidecar, indent=2, allow_nan=False)
+    # the sidecar first: a figure replaced without its new sidecar would be described wrongly
+    old_sidecar = _read_if_regular(side_path)
+    write_atomic(side_path, text)
     try:
-        atomic_write_text(side_path, json.dumps(sidecar, indent=2, allow_nan=False))
+        write_atomic(path, blob)
     except IsingLabError:
-        os.remove(path)  # a figure without its sidecar cannot be reproduced: take it back
+        _restore(side_path, old_sidecar)  # the figure did not land: its old sidecar goes back
         raise
     return path, side_path
+
+
+def _read_if_regular(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _restore(path: str, old: bytes | None) -> None:
+    try:
+        if old is None:
+            os.remove(path)
+        else:
+            write_atomic(path, old)
+    except (OSError, IsingLabError):
+        pass  # the figure error is the one to report
 
 
 def visible_panels(window) -> list[str]:

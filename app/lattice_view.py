@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 
 import numpy as np
 from numba import njit
@@ -18,7 +17,10 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QOpenGLContext, qRgb
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from isinglab.core.atomic_io import write_atomic
+
 from .gl_window_canvas import make_window_canvas
+from .qt_bytes import image_bytes
 
 
 # name -> (spin up RGB, spin down RGB)
@@ -609,7 +611,7 @@ class LatticeView(QWidget):
         img = QImage(index.data, w, h, w, QImage.Format.Format_Indexed8)
         up, down = COLOR_SCHEMES[self._colormap]
         img.setColorTable([qRgb(*down), qRgb(*up)])
-        _save_atomically(img, os.fspath(path))
+        write_atomic(path, image_bytes(img, "PNG"))
 
     def _export_index(self):
         if self._spins is None:
@@ -625,17 +627,3 @@ class LatticeView(QWidget):
     def closeEvent(self, event):
         self.close_view()
         super().closeEvent(event)
-
-
-def _save_atomically(img: QImage, path: str) -> None:
-    """Save to a unique temp file in the target folder, then rename: no half-written PNGs.
-    (Qt creates the temp file itself, so it gets the usual umask permissions.)"""
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.png")
-    try:
-        if not img.save(tmp, "PNG"):
-            raise OSError(f"could not write PNG to {path}")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

@@ -14,10 +14,10 @@ import os
 import queue
 import threading
 import time
-import uuid
 
 import numpy as np
 
+from isinglab.core.atomic_io import AtomicFile, resolve_target
 from isinglab.core.errors import IsingLabError
 from isinglab.core.rg.blocking import block_levels
 from isinglab.core.scenes import Scene, frames, load_scene
@@ -89,25 +89,22 @@ class MovieWriter:
     written to a temporary file next to `path` and renamed on close()."""
 
     def __init__(self, path, size: tuple[int, int], fps: int, colors, preset: str = "medium"):
-        self.path = os.path.abspath(os.fspath(path))
+        self.path, _ = resolve_target(path)
         self.ext = os.path.splitext(self.path)[1].lower()
         if self.ext not in FORMATS:
             raise IsingLabError(f"movie file must end in {' or '.join(FORMATS)}, got {os.path.basename(self.path)!r}")
-        folder = os.path.dirname(self.path)
-        if not os.path.isdir(folder):
-            raise IsingLabError(f"cannot write {self.path}: folder {folder} does not exist")
-        if not os.access(folder, os.W_OK):
-            raise IsingLabError(f"cannot write {self.path}: folder {folder} is not writable")
         self.size, self.fps, self.count = size, int(fps), 0
         self.palette = palette(colors)
-        # a fresh name the encoder creates itself, so the movie gets the usual permissions
-        self.tmp = os.path.join(folder, f".isinglab-movie-{os.getpid()}-{uuid.uuid4().hex[:8]}{self.ext}")
+        # guarded: if this process dies mid-movie, even by SIGKILL, the temporary file goes too
+        self._file = AtomicFile(self.path, guard=True)
+        self.tmp = self._file.tmp
         self._gif_frames = []
         self._ffmpeg = None
         if self.ext == ".mp4":
             import imageio_ffmpeg
             self._ffmpeg = imageio_ffmpeg.write_frames(self.tmp, size, fps=self.fps, codec="libx264",
                                                        pix_fmt_out="yuv420p", quality=7, macro_block_size=1,
+                                                       ffmpeg_log_level="quiet",  # errors: _check_mp4
                                                        output_params=["-movflags", "+faststart", "-preset", preset])
             self._ffmpeg.send(None)  # start the ffmpeg process
 
@@ -131,14 +128,15 @@ class MovieWriter:
             if self._ffmpeg is not None:
                 self._ffmpeg.close()
                 self._ffmpeg = None
+                _check_mp4(self.tmp)
             elif self._gif_frames:
                 first, *rest = self._gif_frames
                 first.save(self.tmp, format="GIF", save_all=True, append_images=rest,
                            duration=round(1000 / self.fps), loop=0, optimize=False, disposal=1)
             if self.count == 0:
                 raise IsingLabError("no frames were recorded")
-            os.replace(self.tmp, self.path)
-        except OSError as exc:
+            self._file.commit()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: ffmpeg ended with an error
             self.abort()
             raise IsingLabError(f"cannot write {self.path}: {exc}") from None
         except BaseException:
@@ -154,8 +152,24 @@ class MovieWriter:
                 pass
             self._ffmpeg = None
         self._gif_frames = []
-        if os.path.exists(self.tmp):
-            os.remove(self.tmp)
+        self._file.discard()
+
+
+def _check_mp4(path: str) -> None:
+    """imageio-ffmpeg does not report how ffmpeg ended: read the finished container back (packets
+    copied, nothing decoded), so a movie cut short by a full disk is never moved into place."""
+    import subprocess
+
+    import imageio_ffmpeg
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0",
+           "-c", "copy", "-f", "null", "-"]
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+    if r.returncode != 0 or r.stderr.strip():
+        import shutil
+        if shutil.disk_usage(os.path.dirname(path)).free < 1 << 20:
+            raise OSError("the encoder did not finish the movie: no space left on the device")
+        last = (r.stderr.decode("utf-8", "replace").strip().splitlines() or ["unreadable"])[-1]
+        raise OSError(f"the encoder did not finish the movie ({last})")
 
 
 # ---------------------------------------------------------------------------------- scene movies

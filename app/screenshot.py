@@ -1,31 +1,17 @@
-"""A PNG of the whole window, GL canvas included, written atomically."""
+"""A PNG of the whole window, GL canvas included, written through the one atomic writer."""
 from __future__ import annotations
-
-import os
-import tempfile
 
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QImage, QPainter
 
+from isinglab.core.atomic_io import write_atomic
 
-def atomic_save(image: QImage, path: str, fmt: str = "PNG") -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise OSError(f"folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".isinglab-", suffix=".png", dir=folder)
-    os.close(fd)
-    try:
-        if not image.save(tmp, fmt):
-            raise OSError(f"could not write {path}")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+from .qt_bytes import image_bytes
 
 
-def grab_window_png(window, path: str) -> None:
+def grab_window_png(window, path) -> str:
     """widget.grab() leaves a GL canvas blank on some platforms: paint the lattice view's own
-    rendering over its rectangle."""
+    rendering over its rectangle. Returns the path written; raises IsingLabError."""
     image = window.grab().toImage()
     view = getattr(window, "lattice", None)
     if view is not None and view.isVisible() and view.backend == "vispy":
@@ -39,4 +25,4 @@ def grab_window_png(window, path: str) -> None:
             p = QPainter(image)
             p.drawImage(origin * dpr, sub.scaled(target))
             p.end()
-    atomic_save(image, path)
+    return write_atomic(path, image_bytes(image, "PNG"))

@@ -93,43 +93,74 @@ def write_atomic(path, data: bytes | str | Callable[[str], None], *, suffix: str
     with temporary_for(target, guard=guard) as tmp:
         if callable(data):
             data(tmp)
-            _sync_file(tmp, expected=None)
         else:
             blob = data.encode("utf-8") if isinstance(data, str) else bytes(data)
             _write_all(tmp, blob)
     return target
 
 
+class AtomicFile:
+    """A temporary file beside `target` (`.tmp`, for a writer that needs a path) that either
+    replaces the target (commit) or vanishes (discard). For writes that cannot sit in one
+    with-block, such as a movie encoded frame by frame."""
+
+    def __init__(self, target: str, guard: bool = False):
+        self.target = target
+        folder = os.path.dirname(target)
+        _sweep_stale(folder)
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-",
+                                            suffix=f"-{os.path.basename(target)[-40:]}", dir=folder)
+            os.close(fd)
+        except OSError as exc:
+            raise IsingLabError(f"could not write {target}: {_reason(exc)}") from None
+        with _lock:
+            _in_flight.add(self.tmp)
+        self._guard = _start_guard(self.tmp) if guard else None
+
+    def commit(self) -> str:
+        """Sync the temporary file and rename it over the target; any failure discards it and
+        raises one IsingLabError."""
+        target = self.target
+        try:
+            if not os.path.isfile(self.tmp) or os.path.getsize(self.tmp) == 0:
+                raise IsingLabError(f"could not write {target}: nothing was written")
+            _sync_file(self.tmp)
+            _check_regular(target)  # something may have appeared there while we wrote
+            os.chmod(self.tmp, _mode_for(target))
+            os.replace(self.tmp, target)
+            _sync_folder(os.path.dirname(target))
+        except IsingLabError as exc:
+            raise IsingLabError(_unchanged(str(exc), target)) from None
+        except (OSError, ValueError) as exc:
+            raise IsingLabError(_unchanged(f"could not write {target}: {_reason(exc)}", target)) from None
+        finally:
+            self.discard()
+        return target
+
+    def discard(self) -> None:
+        _discard(self.tmp)
+        if self._guard is not None:
+            _stop_guard(self._guard)
+            self._guard = None
+
+
 @contextmanager
 def temporary_for(target: str, guard: bool = False):
-    """Yield a fresh temporary path beside `target`; on success of the block rename it over the
-    target, on any error (or signal) remove it and raise one IsingLabError."""
-    folder, name = os.path.split(target)
-    _sweep_stale(folder)
+    """Yield a fresh temporary path beside `target`; when the block succeeds rename it over the
+    target, on any error remove it (OSError and the like become one IsingLabError)."""
+    f = AtomicFile(target, guard)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=f"-{name[-40:]}", dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise IsingLabError(f"could not write {target}: {_reason(exc)}") from None
-    with _lock:
-        _in_flight.add(tmp)
-    guardian = _start_guard(tmp) if guard else None
-    try:
-        yield tmp
-        if not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
-            raise IsingLabError(f"could not write {target}: nothing was written")
-        _check_regular(target)  # something may have appeared there while we wrote
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-        _sync_folder(folder)
-    except IsingLabError as exc:
-        raise IsingLabError(_unchanged(str(exc), target)) from None
+        yield f.tmp
     except (OSError, ValueError, RuntimeError) as exc:
+        f.discard()
+        if isinstance(exc, IsingLabError):
+            raise IsingLabError(_unchanged(str(exc), target)) from None
         raise IsingLabError(_unchanged(f"could not write {target}: {_reason(exc)}", target)) from None
-    finally:
-        _discard(tmp)
-        if guardian is not None:
-            _stop_guard(guardian)
+    except BaseException:
+        f.discard()
+        raise
+    f.commit()
 
 
 def _unchanged(message: str, target: str) -> str:
@@ -156,12 +187,10 @@ def _write_all(tmp: str, blob: bytes) -> None:
         os.close(fd)
 
 
-def _sync_file(tmp: str, expected: int | None) -> None:
+def _sync_file(tmp: str) -> None:
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
-        if expected is not None and os.fstat(fd).st_size != expected:
-            raise OSError(errno.EIO, "the file on disk has the wrong size")
     finally:
         os.close(fd)
 

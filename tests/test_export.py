@@ -90,8 +90,8 @@ def test_unwritable_destination_leaves_nothing(window, tmp_path):
     with pytest.raises(IsingLabError, match="does not exist"):
         export.export_panel(window, "latticeDock", str(tmp_path / "missing" / "a.png"))
     blocker = tmp_path / "taken.png"
-    blocker.mkdir()  # a folder where the file should go: the final rename fails
-    with pytest.raises(IsingLabError, match="could not write"):
+    blocker.mkdir()  # a folder where the file should go: refused before anything is drawn
+    with pytest.raises(IsingLabError, match="it is a folder"):
         export.export_panel(window, "latticeDock", str(blocker))
     assert sorted(os.listdir(tmp_path)) == ["taken.png"]
     with pytest.raises(IsingLabError, match="format"):
