@@ -325,14 +325,14 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save window as PNG", "isinglab.png", "PNG (*.png)")
         if path:
             try:
-                self.save_screenshot(path)
-                self.statusBar().showMessage(f"Saved {path}", 5000)
-            except OSError as exc:
+                self.statusBar().showMessage(f"Saved {self.save_screenshot(path)}", 5000)
+            except IsingLabError as exc:
                 QMessageBox.warning(self, "Could not save", str(exc))
 
-    def save_screenshot(self, path: str) -> None:
+    def save_screenshot(self, path: str) -> str:
+        """Write a PNG of the window; returns the path written, raises IsingLabError."""
         from .screenshot import grab_window_png
-        grab_window_png(self, path)
+        return grab_window_png(self, path)
 
     def closeEvent(self, event):
         self.timer.stop()
