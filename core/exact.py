@@ -425,7 +425,8 @@ def enumeration_observables(L, T, coupling=1.0, field=0.0):
         "m2": m2,
         "m4": m4,
         "chi": N * (m2 - m_abs**2) / T,
-        "u4": 1.0 - m4 / (3.0 * m2 * m2),
+        # m2 = 0 to double precision (an antiferromagnet's ground states at low T): u4 is 0/0
+        "u4": 1.0 - m4 / (3.0 * m2 * m2) if m2 * m2 > 0.0 else float("nan"),
         "log_z": log_z,
     }
 

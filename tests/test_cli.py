@@ -72,18 +72,47 @@ BAD = [
     (["simulate", "--temperature", "nan"], "finite"),
     (["simulate", "--temperature", "inf"], "finite"),
     (["simulate", "--coupling", "nan"], "finite"),
-    (["simulate", "--size", "1"], "at least 2"),
+    (["simulate", "--size", "1"], "at least 4"),
     (["simulate", "--size", "15"], "even L"),
-    (["simulate", "--size", "abc"], "invalid int"),
+    (["simulate", "--size", "abc"], "must be an integer"),
     (["simulate", "--size", "60000", "--algorithm", "wolff"], "GiB"),
-    (["simulate", "--size", "100000"], "maximum"),
+    (["simulate", "--size", "100000"], "at most 65536"),
     (["simulate", "--algorithm", "nope"], "invalid choice"),
-    (["simulate", "--sweeps", "-5"], ">= 0"),
+    (["simulate", "--sweeps", "-5"], "at least 0"),
     (["simulate", "--algorithm", "multispin", "--size", "100"], "divisible by 128"),
     (["simulate", "--algorithm", "wolff", "--field", "0.1"], "does not support a field"),
     (["simulate", "--sweeps", "1"], "at least 2"),
     (["exact", "--temperature", "0"], "must be > 0"),
     (["bench", "--threads", "99"], "--threads"),
+    # numbers beyond the range where every observable is finite
+    (["exact", "-T", "1e300"], "between 0.001 and 1000"),
+    (["exact", "-T", "1e-320"], "between 0.001 and 1000"),
+    (["simulate", "-J", "1e300"], "between -1000 and 1000"),
+    (["simulate", "--field=-1e5"], "between -1000 and 1000"),
+    (["simulate", "-J", "1e-9"], "T/|J|"),
+    (["simulate", "--seed", "-1"], "seed"),
+    (["simulate", "--seed", str(2**63)], "2^63"),
+    (["simulate", "--measure-every", "0"], "at least 1"),
+    (["simulate", "--measure-every", "2000"], "2 x --measure-every"),
+    (["simulate", "--size", "2", "-a", "wolff"], "at least 4"),
+    (["bench", "--seconds", "0"], "--seconds"),
+    (["bench", "--seconds", "nan"], "--seconds"),
+    (["bench", "--seconds", "-inf"], "--seconds"),
+    (["bench", "--seconds", "1000"], "--allow-long"),
+    (["bench", "--gui", "--seconds", "0"], "--seconds"),
+    # nothing exact to say
+    (["exact", "-J", "0"], "no exact result"),
+    (["exact", "--field", "1"], "no exact result"),
+    # no block level fits
+    (["rg", "-b", "3", "-L", "16"], "allows no blocking level"),
+    (["rg", "-b", "17"], "allows no blocking level"),
+    (["rg", "-L", "8", "-k", "2"], "at most 1 blocking level"),
+    # requests that pass the rules but would not end
+    (["simulate", "--sweeps", "1000000000000"], "--allow-long"),
+    (["simulate", "-L", "4096", "--sweeps", "1000000"], "--allow-long"),
+    (["correlate", "--sweeps", "100000000000"], "--allow-long"),
+    (["rg", "--thermalize", "100000000000"], "--allow-long"),
+    (["simulate", "--sweeps", "1e13"], "at most"),
 ]
 
 
@@ -94,6 +123,30 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     assert message in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_exact_says_what_is_not_available(capsys):
+    code, out, err = run(capsys, "exact", "-L", "4", "--field", "0.5", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert "enumeration" in data and "finite_size" not in data and "onsager" not in data
+    assert "h = 0" in data["unavailable"]["finite_size"] and "h = 0" in data["unavailable"]["onsager"]
+    code, out, _ = run(capsys, "exact", "-L", "5", "-J", "-1", "--json")
+    assert "even L" in json.loads(out)["unavailable"]["finite_size"]
+
+
+def test_exact_antiferromagnet_at_low_temperature_has_no_binder_cumulant(capsys):
+    code, out, err = run(capsys, "exact", "-L", "4", "-J", "-1", "-T", "0.01", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["enumeration"]["u4"] is None and "enumeration u4" in data["unavailable"]
+    assert data["enumeration"]["e"] == pytest.approx(-2.0)
+
+
+def test_integer_options_accept_integral_exponents(capsys):
+    code, out, err = run(capsys, "simulate", "-L", "8", "--sweeps", "2e2", "--thermalize", "1e1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["sweeps"] == 200
 
 
 def test_console_script_reports_errors_without_traceback():

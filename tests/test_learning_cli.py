@@ -56,7 +56,7 @@ def test_classify_json_and_dataset_round_trip(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv,message", [
     (("--samples", "0"), "empty"),
-    (("--range", "8"), "larger than the maximum"),
+    (("--range", "8"), "at most 6"),
     (("-L", "8", "--range", "4"), "L > 2R"),
     (("-T", "-1"), "> 0"),
     (("--classify", "--temperatures", "2.0,2.0"), "distinct"),
@@ -65,9 +65,43 @@ def test_classify_json_and_dataset_round_trip(capsys, tmp_path):
     (("--classify", "--epochs", "0", "--samples", "20", "-L", "8"), "epochs"),
     (("--classify", "--held-out", "1.5", "--samples", "20", "-L", "8"), "held-out"),
     (("--load", "/nonexistent/set.npz"), "cannot read dataset"),
+    (("--load", "/dev/null"), "not a regular file"),
+    (("--load", ""), "empty"),
+    (("--held-out", "nan", "--classify"), "held-out"),
+    (("--epochs", "1000000", "--classify"), "epochs"),
+    (("--channels", "65"), "channels"),
+    (("--temperatures", "2.0,1e300", "--classify"), "between 0.001 and 1000"),
+    (("--samples", "2000000"), "maximum"),
+    (("--range", "0"), "at least 1"),
+    (("--save", "/dev/full", "--samples", "20", "-L", "8"), "not a regular file"),
+    (("--samples", "1000000", "-L", "256"), "--allow-long"),
+    (("-L", "200", "--full", "--samples", "20"), "L <= 12"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     code, out, err = run(capsys, "learn", *argv)
     assert code == 2
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_parse_time_bounds_match_the_classifier():
+    from isinglab.core.cli.commands import learn
+    from isinglab.core.learning import classifier
+    assert (learn.MAX_EPOCHS, learn.MAX_CHANNELS) == (classifier.MAX_EPOCHS, classifier.MAX_CHANNELS)
+
+
+def test_save_adds_the_suffix_and_a_bad_target_samples_nothing(capsys, tmp_path):
+    code, out, err = run(capsys, "learn", "-L", "8", "-T", "3", "--samples", "300", "--range", "1",
+                         "--save", str(tmp_path / "set"), "--json")
+    assert code == 0, err
+    assert (tmp_path / "set.npz").exists() and "added the suffix .npz" in err
+    code, out, err = run(capsys, "learn", "-L", "8", "--samples", "300", "--save", str(tmp_path))
+    assert code == 2 and "folder" in err and len(err.splitlines()) == 1
+
+
+def test_loaded_dataset_is_checked_against_the_fit(capsys, tmp_path):
+    path = tmp_path / "set.npz"
+    code, _, err = run(capsys, "learn", "-L", "8", "-T", "3", "--samples", "300", "--save", str(path), "--json")
+    assert code == 0, err
+    code, out, err = run(capsys, "learn", "--load", str(path), "--range", "4")
+    assert code == 2 and "L > 2R" in err

@@ -1,4 +1,7 @@
 """Datasets: decorrelated, labelled, Z2-symmetrised samples; cache, NPZ round trip, bad input."""
+import io
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -70,6 +73,64 @@ def test_npz_round_trip(small, tmp_path):
     assert np.array_equal(back.spins, small.spins) and np.array_equal(back.labels, small.labels)
     assert back.temperatures.tolist() == small.temperatures.tolist()
     assert back.algorithms == small.algorithms and back.seed == small.seed
+
+
+def test_save_is_atomic_and_adds_the_suffix(small, tmp_path):
+    written = small.save(tmp_path / "set")
+    assert written == str(tmp_path / "set.npz") and (tmp_path / "set.npz").exists()
+    with pytest.raises(IsingLabError, match="not a regular file"):
+        small.save("/dev/full")
+    with pytest.raises(IsingLabError, match="folder"):
+        small.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set.npz"]
+
+
+def _arrays(**changes):
+    rng = np.random.default_rng(0)
+    a = {"spins": np.where(rng.random((20, 6, 6)) < 0.5, -1, 1).astype(np.int8), "labels": np.arange(20) % 2,
+         "temperatures": np.array([2.0, 3.0]), "coupling": np.float64(1.0), "field": np.float64(0.0),
+         "spacing": np.array([1, 2]), "tau": np.array([0.5, 0.7]), "algorithms": np.array(["metropolis"] * 2),
+         "seed": np.int64(0)}
+    a.update(changes)
+    return {k: v for k, v in a.items() if v is not None}
+
+
+@pytest.mark.parametrize("changes,match", [
+    ({"temperatures": np.array([-2.0, 3.0])}, "> 0"),
+    ({"temperatures": np.array([np.nan, 3.0])}, "finite"),
+    ({"temperatures": np.array([2.0, 2.0])}, "distinct"),
+    ({"spins": np.full((20, 6, 6), 7, np.int8)}, r"\+1 or -1"),
+    ({"spins": np.ones((20, 6, 6))}, "integer"),
+    ({"labels": np.arange(20) % 2 * 1.0}, "integer"),
+    ({"labels": np.arange(20) % 3}, "index the 2 temperatures"),
+    ({"seed": np.arange(3)}, "single integer"),
+    ({"coupling": np.array([1.0, 2.0])}, "single number"),
+    ({"coupling": np.float64(1e-12)}, "T/|J|"),
+    ({"field": np.float64(np.inf)}, "finite"),
+    ({"algorithms": np.array(["x", "y"])}, "unknown algorithm"),
+    ({"algorithms": np.array([{"a": 1}], dtype=object)}, "never loaded"),
+    ({"spins": None}, "no 'spins'"),
+])
+def test_bad_arrays_are_refused(tmp_path, changes, match):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **_arrays(**changes))  # object arrays are pickled when saved, never when loaded
+    with pytest.raises(IsingLabError, match=match):
+        IsingDataset.load(path)
+
+
+def test_a_header_claiming_a_huge_array_is_refused_unread(tmp_path):
+    header = "{'descr': '|i1', 'fortran_order': False, 'shape': (1000000000000, 1000, 1000), }"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    blob = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\x01" * 16
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("spins.npy", blob)
+        for k in ("labels", "temperatures", "coupling", "field"):
+            buf = io.BytesIO()
+            np.save(buf, _arrays()[k])
+            z.writestr(f"{k}.npy", buf.getvalue())
+    with pytest.raises(IsingLabError, match="GiB"):
+        IsingDataset.load(path)
 
 
 def test_unreadable_files_give_one_clear_error(tmp_path):
