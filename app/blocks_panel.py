@@ -478,6 +478,10 @@ class BlocksPanel(AnalysisPanel):
     def shutdown(self) -> None:
         if self._ref_task is not None:
             self._ref_task.cancel()
+        self.mcrg.cancel()  # everything told first, so that it all stops at once, not in turn
+        workers = (self.worker, self.fit_worker, self.ref_worker)
+        for w in workers:
+            w.shutdown(timeout=0.0)
         self.mcrg.cancel(wait=True, timeout=1.0)
-        for w in (self.worker, self.fit_worker, self.ref_worker):
+        for w in workers:
             w.shutdown()

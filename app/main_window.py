@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox,
+                               QPushButton, QWidget)
 
 from isinglab.core import __version__
 from isinglab.core.engine_process import ProcessEngine
@@ -14,6 +15,7 @@ from isinglab.core.exact import critical_temperature
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 
+from . import workers
 from .actions import create_actions
 from .controls import ControlsPanel
 from .lattice_view import LatticeView
@@ -21,6 +23,10 @@ from .observables_panel import FRAME_GAP_MS, FRAME_GAP_S, ObservablesPanel
 from .settings import LAYOUT_VERSION, open_settings
 
 STATUS_INTERVAL_MS = 250
+AUTO_RESTARTS = 1  # a simulation process that died is restarted once by itself, then on a click
+# closeEvent's waits, all together: the window closes within a second, also on a loaded 2-core
+# machine, where the rest of closeEvent took up to 0.5 s more
+CLOSE_WAIT_S = 0.4
 
 
 def analysis_panel_classes():
@@ -42,6 +48,8 @@ class MainWindow(QMainWindow):
         # the GUI thread painted (see core/engine_process.py)
         self.engine = ProcessEngine(params)
         self.engine.set_sweeps_per_chunk(sweeps_per_frame)
+        self._auto_restarts = AUTO_RESTARTS
+        self._awaiting_restart = False  # the banner's Restart button is the way on
         self.actions_ = create_actions(self)
         self._build_docks(no_gl)
         self._build_menus()
@@ -92,8 +100,9 @@ class MainWindow(QMainWindow):
         return self.menuBar().addMenu(title)
 
     def on_close(self, fn) -> None:
-        """Call fn() when the window closes, before the engine stops (features that own timers
-        or threads stop them there)."""
+        """Call fn() when the window closes, before the engine process is waited for (features
+        that own timers or threads stop them there; their waits share closeEvent's deadline:
+        workers.time_left)."""
         self._closers.append(fn)
 
     def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
@@ -150,9 +159,39 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
         self.statusBar().addPermanentWidget(self.status_label)
+        self._build_banner()
         if self.lattice.backend != "vispy":
             reason = self.lattice.fallback_reason or "requested"
             self.statusBar().showMessage(f"OpenGL unavailable ({reason}): using the software image view")
+
+    def _build_banner(self) -> None:
+        """What happened to the simulation, shown until acknowledged: a permanent status-bar
+        widget, which temporary messages (showMessage, the status tips of hovered actions)
+        never cover."""
+        self.banner = QWidget(objectName="engineBanner")
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(4, 0, 4, 0)
+        self.banner_label = QLabel(objectName="engineBannerLabel")
+        self.banner_label.setStyleSheet("color: #B00020; font-weight: bold")
+        self.restart_button = QPushButton("Restart simulation", objectName="restartEngineButton")
+        self.restart_button.setToolTip("Start the simulation process again from the last frame shown")
+        self.restart_button.clicked.connect(self._restart_engine)
+        self.dismiss_button = QPushButton("OK", objectName="dismissBannerButton")
+        self.dismiss_button.setToolTip("Hide this message")
+        self.dismiss_button.clicked.connect(self.banner.hide)
+        row.addWidget(self.banner_label, 1)
+        row.addWidget(self.restart_button)
+        row.addWidget(self.dismiss_button)
+        self.statusBar().insertPermanentWidget(0, self.banner, 1)
+        self.banner.hide()
+
+    def _show_banner(self, message: str, restart: bool) -> None:
+        """restart: the only way on is the Restart button (no OK: the engine is dead)."""
+        self.banner_label.setText(message)
+        self.banner_label.setToolTip(message)
+        self.restart_button.setVisible(restart)
+        self.dismiss_button.setVisible(not restart)
+        self.banner.show()
 
     def _connect(self) -> None:
         a = self.actions_
@@ -203,6 +242,10 @@ class MainWindow(QMainWindow):
 
     # ---- display tick ----
     def refresh(self) -> None:
+        if self.engine.died is not None:
+            if not self._awaiting_restart:
+                self._engine_died(self.engine.died)
+            return
         snap = self.engine.latest()
         if self.engine.error:
             self._engine_failed(self.engine.error)
@@ -267,8 +310,34 @@ class MainWindow(QMainWindow):
 
     def _engine_failed(self, message: str) -> None:
         self.actions_["run"].setChecked(False)
-        self.statusBar().showMessage(f"Simulation stopped: {message}")
+        self._show_banner(f"Simulation stopped: {message}", restart=False)
         self.engine.error = None
+
+    def _engine_died(self, why: str) -> None:
+        """The simulation process ended (killed, crashed; the engine has reaped it and removed
+        its shared memory). Restarted at once the first time; after that the banner's button
+        restarts it, so that a process that keeps dying is not respawned forever."""
+        why = why[0].upper() + why[1:]
+        if self._auto_restarts > 0:
+            self._auto_restarts -= 1
+            if self._restart_engine():
+                self._show_banner(f"{why}; restarted from the last frame", restart=False)
+            return
+        self._awaiting_restart = True
+        self.actions_["run"].setChecked(False)  # nothing runs; Restart then Run goes on
+        self._show_banner(f"{why}. Restart goes on from the last frame.", restart=True)
+
+    def _restart_engine(self) -> bool:
+        try:
+            self.engine.restart()  # a spawn: returns at once, the first frame follows
+        except (IsingLabError, OSError) as exc:
+            self._awaiting_restart = True
+            self._show_banner(f"Could not restart the simulation: {exc}", restart=True)
+            return False
+        self._awaiting_restart = False
+        self.banner.hide()
+        self.engine.set_running(self.actions_["run"].isChecked())
+        return True
 
     # ---- layout ----
     def fit_lattice_dock(self, min_side: int = 512) -> None:
@@ -335,15 +404,23 @@ class MainWindow(QMainWindow):
         return grab_window_png(self, path)
 
     def closeEvent(self, event):
+        # within a second, whatever runs: with the MCRG estimate running it took 4.3 s once,
+        # a dozen waits of up to a second each, in turn, while the jobs not yet told to stop
+        # and the child process shared the CPU. Now everything is told to stop first, the
+        # waits share one deadline, and what is still busy then is abandoned (cancelled daemon
+        # threads end at their next check; the child is killed and its block removed).
         self.timer.stop()
         self._status_timer.stop()
         self._frame_retry.stop()
-        for fn in self._closers:
-            fn()
-        self.save_layout()
-        self.engine.stop(timeout=1.0)
-        self.observables.shutdown()
-        for panel in self.panels:
-            panel.shutdown()
+        self.engine.request_stop()
+        workers.stop_all(self)
+        with workers.close_deadline(CLOSE_WAIT_S):
+            for fn in self._closers:
+                fn()
+            self.save_layout()
+            self.observables.shutdown()
+            for panel in self.panels:
+                panel.shutdown()
+            self.engine.stop(timeout=workers.time_left(1.0))
         self.lattice.close_view()
         super().closeEvent(event)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
 import time
 
@@ -264,6 +265,14 @@ class LiveRecorder:
         return {"movie": path, "frames": self.writer.count, "dropped": self.dropped}
 
 
+def _finish_live(live: LiveRecorder) -> None:
+    """Keep a live movie whose window closed (a thread of its own)."""
+    try:
+        live.stop(keep=True)
+    except IsingLabError as exc:
+        print(f"isinglab: live movie not kept: {exc}", file=sys.stderr)
+
+
 # ---------------------------------------------------------------------------------- GUI
 def install(window):
     """File menu: 'Record scene as movie…' (worker thread, progress bar, cancel) and 'Record live
@@ -429,7 +438,12 @@ def _movie_actions_class():
         def shutdown(self):
             self.runner.cancel(wait=True)
             if self.live is not None:
-                self.stop_live(keep=True)
+                # finishing the file (the queued frames, ffmpeg's last pass) can take seconds:
+                # not on the closing window's clock. Not a daemon: the process ends once the
+                # movie is complete.
+                self.timer.stop()
+                live, self.live = self.live, None
+                threading.Thread(target=_finish_live, args=(live,), name="isinglab-movie-finish").start()
 
     return MovieActions
 

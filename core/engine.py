@@ -70,12 +70,19 @@ class Engine(SnapshotFeed):
 
     def __init__(self, params: ModelParams, initial: str = "random", chunk_seconds: float = 0.016,
                  publish_interval: float = 1 / 120, settle_sweeps: int | None = None,
-                 backend: str = "numba", device: str | None = None, on_publish=None):
+                 backend: str = "numba", device: str | None = None, on_publish=None,
+                 spins: np.ndarray | None = None, sweeps: int = 0, serials: tuple[int, int] = (0, 0)):
+        """spins, sweeps, serials (snapshot, request): where a restarted engine goes on from
+        (engine_process restarts a child that died from its last snapshot)."""
         self._params = params.validated()
         self._on_publish = on_publish  # called on the loop thread with (engine, snapshot)
         self._backend = backend
         self._device = device
-        self._sampler = make_sampler(self._params, initial=initial, backend=backend, device=device)
+        self._sampler = make_sampler(self._params, spins=spins, initial=initial, backend=backend,
+                                     device=device)
+        # the sweep count is also the random-number counter of the local kernels: continuing it
+        # keeps a restarted run from replaying the random numbers of its first sweeps
+        self._sampler.sweeps_done = sweeps
         self.chunk_seconds = chunk_seconds
         self.publish_interval = publish_interval
         self._settle = settle_sweeps
@@ -83,8 +90,7 @@ class Engine(SnapshotFeed):
         self._pending: dict = {}
         self._pending_reset: str | None = None
         self._pending_backend: tuple[str, str | None] | None = None
-        self._request_serial = 0
-        self._applied_serial = 0
+        self._request_serial = self._applied_serial = serials[1]
         self._running = threading.Event()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -93,7 +99,7 @@ class Engine(SnapshotFeed):
         self._measurements: collections.deque[Measurement] = collections.deque(maxlen=100000)
         self._since_change = 0
         self._latest: Snapshot | None = None
-        self._serial = 0
+        self._serial = serials[0]
         self._rate = (0.0, 0.0)
         self._chunk_dt = 0.0  # wall time of the last chunk
         self._last_publish = 0.0

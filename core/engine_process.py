@@ -14,14 +14,24 @@ announced on a second pipe with its metadata and the measurements taken since; a
 thread here copies the slot into a private, read-only array. A slot carries a sequence number written
 before and after its data, so a slot that was overwritten while it was copied is detected and
 the snapshot skipped (the next one follows within a frame).
+
+When the child dies (killed, crashed) the receiver reaps it and removes its block at once (the
+child cannot), and `restart()` starts a new child from the last snapshot. Only the child, which
+creates the blocks, registers them with the resource tracker (shared with this process): this
+side maps them without registering, so the two never disagree ('leaked shared_memory' warnings
+at exit), and removes a block only for a child that can no longer do it itself.
 """
 from __future__ import annotations
 
 import collections
 import gc
-import os
+import mmap
 import multiprocessing as mp
+import os
 import shutil
+import signal
+import sys
+import tempfile
 import threading
 import time
 from dataclasses import replace
@@ -57,6 +67,47 @@ def _check_room(size: int) -> None:
                             f"in /dev/shm, {free / 2**20:.0f} MB free; choose a smaller L")
 
 
+class _Mapping:
+    """The child's block mapped here without registering it with the resource tracker (which
+    SharedMemory(name) does before Python 3.13; the tracker keeps one entry per name, so a
+    registration arriving after the child's own unlink was left over as a 'leak' at exit)."""
+
+    def __init__(self, name: str):
+        import _posixshmem
+        fd = _posixshmem.shm_open("/" + name, os.O_RDWR, mode=0o600)
+        try:
+            self._mmap = mmap.mmap(fd, os.fstat(fd).st_size)
+        finally:
+            os.close(fd)
+        self.buf = memoryview(self._mmap)
+
+    def close(self) -> None:
+        self.buf.release()  # BufferError while a view is still exported, as SharedMemory's
+        self._mmap.close()
+
+
+def _attach(name: str):
+    if os.name != "posix":
+        return shared_memory.SharedMemory(name)  # no resource tracker: nothing to avoid
+    if sys.version_info >= (3, 13):
+        return shared_memory.SharedMemory(name, track=False)
+    return _Mapping(name)
+
+
+def _unlink_orphan(name: str) -> None:
+    """Remove the block of a child that can no longer do it (died, or was terminated), with its
+    entry in the resource tracker: what the child's own unlink would have done."""
+    if os.name != "posix":
+        return  # Windows frees a block with its last handle
+    import _posixshmem
+    from multiprocessing import resource_tracker
+    try:
+        _posixshmem.shm_unlink("/" + name)
+    except FileNotFoundError:
+        return  # the child unlinked it after all (and unregistered it)
+    resource_tracker.unregister("/" + name, "shared_memory")
+
+
 class _Slots:
     """SLOTS x (header, spins L*L int8, cluster mask packed to bits) in one shared-memory block."""
 
@@ -64,11 +115,11 @@ class _Slots:
         self.size = size
         self.packed = -(-size * size // 8)
         self.stride = _HEADER + size * size + self.packed
-        if name is None:
+        if name is None:  # the child creates (and registers, and unlinks) the block
             _check_room(size)
-        # the child creates and unlinks the block; spawned children share the parent's
-        # resource tracker, so the parent's attach needs no bookkeeping of its own
-        self.shm = shared_memory.SharedMemory(name=name, create=name is None, size=SLOTS * self.stride)
+            self.shm = shared_memory.SharedMemory(create=True, size=SLOTS * self.stride)
+        else:
+            self.shm = _attach(name)
         self.buf = np.ndarray((SLOTS, self.stride), np.uint8, self.shm.buf)
 
     @property
@@ -113,10 +164,13 @@ class _Slots:
         self.buf = None
         try:
             self.shm.close()
-            if unlink:
-                self.shm.unlink()
-        except (FileNotFoundError, BufferError):
+        except BufferError:  # a view is still exported: the mapping goes with the process
             pass
+        if unlink:  # even so (an unlinked block is freed once its last mapping is)
+            try:
+                self.shm.unlink()
+            except FileNotFoundError:
+                pass
 
 
 # ------------------------------------------------------------------ the child process
@@ -133,7 +187,8 @@ def _lower_priority() -> None:
 
 
 def _child_main(commands, events, params, initial, backend, device, settle, chunk_seconds,
-                publish_interval):
+                publish_interval, resume=None):
+    """resume: (spins file or None, sweeps, (snapshot serial, request serial)) for a restart."""
     from .engine import Engine
     _lower_priority()
     slots: _Slots | None = None  # for the current lattice size
@@ -155,9 +210,18 @@ def _child_main(commands, events, params, initial, backend, device, settle, chun
         send(("snap", k, meta, snap.cluster is not None, engine.drain_measurements()))
 
     try:
+        spins, sweeps, serials = None, 0, (0, 0)
+        if resume is not None:
+            path, sweeps, serials = resume
+            if path is not None:
+                try:
+                    spins = np.load(path)
+                finally:
+                    os.unlink(path)
         engine = Engine(params, initial=initial, chunk_seconds=chunk_seconds,
                         publish_interval=publish_interval, settle_sweeps=settle, backend=backend,
-                        device=device, on_publish=published)
+                        device=device, on_publish=published, spins=spins, sweeps=sweeps,
+                        serials=serials)
     except Exception as exc:  # e.g. the backend cannot start: tell the parent, end
         send(("fatal", f"{type(exc).__name__}: {exc}"))
         return
@@ -212,6 +276,27 @@ def _initial_snapshot(params: ModelParams, initial: str) -> Snapshot:
     return Snapshot(1, params, spins, 0, e, m, 0, 0.0, 0.0, time.perf_counter(), None, "")
 
 
+def _ended_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            how = f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+    else:
+        how = f"exit code {code}"
+    return f"the simulation process ended unexpectedly ({how})"
+
+
+def _save_spins(spins: np.ndarray) -> str:
+    """The spins a restarted child starts from, in a file it reads and removes. Not in the
+    spawn arguments: those are written into the child's start-up pipe, which blocked the
+    caller until the new interpreter read them (0.3 s for L = 1024)."""
+    fd, path = tempfile.mkstemp(prefix="isinglab-restart-", suffix=".npy")
+    with os.fdopen(fd, "wb") as f:
+        np.save(f, spins)
+    return path
+
+
 class ProcessEngine(SnapshotFeed):
     """`Engine`'s interface, the simulation running in a child process (see module docstring)."""
 
@@ -223,25 +308,35 @@ class ProcessEngine(SnapshotFeed):
         initial_spins(2, initial)  # validates the name
         self._requested = params
         self._backend = (backend, device)
+        self._options = (settle_sweeps, chunk_seconds)  # a restarted child gets them again
         self._running = False
         self._serial = 0
+        self._sweeps_per_chunk: int | None = None
         self._lock = threading.Lock()
         self._measurements: collections.deque[Measurement] = collections.deque(maxlen=100000)
         self._latest = _initial_snapshot(params, initial)
         self._slots: _Slots | None = None
+        self._block: str | None = None  # the child's current block, removed here if it dies
+        self._spins_file: str | None = None  # of a restart, until the child has read it
         self._publish_interval = publish_interval
         self.error: str | None = None
         self.notice: str | None = None
+        self.died: str | None = None  # why the child ended unexpectedly, until restart()
+        self._receiver: threading.Thread | None = None  # exists once started
+        self._stopping = False
+        self._prepare(initial)
+
+    def _prepare(self, initial: str, resume=None) -> None:
+        """A child process, pipes to it and back; started by start()."""
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt and numba threads
         commands_in, self._commands = ctx.Pipe(duplex=False)  # (reader, writer)
         self._events, events_out = ctx.Pipe(duplex=False)
+        settle, chunk_seconds = self._options
         self._process = ctx.Process(
             target=_child_main, name="isinglab-simulation", daemon=True,
-            args=(commands_in, events_out, params, initial, backend, device, settle_sweeps,
-                  chunk_seconds, publish_interval))
+            args=(commands_in, events_out, self._requested, initial, *self._backend, settle,
+                  chunk_seconds, self._publish_interval, resume))
         self._child_ends = (commands_in, events_out)  # closed here once the child has them
-        self._receiver: threading.Thread | None = None  # exists once started
-        self._stopping = False
 
     # ---- life-cycle ----
     def start(self) -> None:
@@ -254,20 +349,69 @@ class ProcessEngine(SnapshotFeed):
                                           daemon=True)
         self._receiver.start()
 
+    def restart(self) -> None:
+        """After the child died (`died`): a new one from the newest snapshot (its spins, sweep
+        count and serials) with the parameters, backend and settings requested since. Paused
+        (set_running again); returns after the spawn, not waiting for the child to start."""
+        if self.died is None or self._stopping:
+            return
+        self._receiver.join(1.0)  # ending: it set `died` last
+        for end in (self._commands, self._events):  # the dead child's pipes
+            end.close()
+        snap = self._latest
+        same = snap.spins.shape[0] == self._requested.size  # else a size change was pending
+        self._spins_file = _save_spins(snap.spins) if same else None
+        with self._lock:  # commands sent from here on go to the new child
+            self._prepare("random", (self._spins_file, snap.sweeps if same else 0,
+                                     (snap.serial, self._serial)))
+        self._receiver = None
+        self.died = self.error = None
+        self.start()
+        if self._sweeps_per_chunk is not None:
+            self._send("set_sweeps_per_chunk", self._sweeps_per_chunk)
+
+    def request_stop(self) -> None:
+        """Tell the child to stop, without waiting (stop() waits): the window asks first, so
+        that the child winds down while the panels stop."""
+        if not self._stopping:
+            self._stopping = True
+            self._send("stop")
+
     def stop(self, timeout: float = 1.0) -> bool:
         deadline = time.monotonic() + timeout
-        self._stopping = True
+        self.request_stop()
         if self._receiver is not None:
-            self._send("stop")
-            self._process.join(max(0.0, deadline - time.monotonic()))
-            if self._process.is_alive():
-                self._process.terminate()
-                self._process.join(0.2)
+            p = self._process
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():  # busy past the deadline (starved by other work): its block is
+                # removed below, nothing else of it is worth waiting for
+                p.kill()
+                p.join(0.1)
             self._receiver.join(max(0.05, deadline - time.monotonic()))
+            if p.exitcode != 0:  # terminated, or died: it did not remove its block
+                self._release_block()
         if self._slots is not None:
             self._slots.close()
             self._slots = None
+        self._discard_spins_file()
         return not self.alive
+
+    def _release_block(self) -> None:
+        """At once, not by the resource tracker at exit (with a 'leaked shared_memory' warning)."""
+        if self._slots is not None:
+            self._slots.close()
+            self._slots = None
+        if self._block is not None:
+            _unlink_orphan(self._block)
+            self._block = None
+
+    def _discard_spins_file(self) -> None:
+        if self._spins_file is not None:
+            try:
+                os.unlink(self._spins_file)
+            except FileNotFoundError:  # the child read and removed it
+                pass
+            self._spins_file = None
 
     @property
     def pid(self) -> int | None:
@@ -320,6 +464,7 @@ class ProcessEngine(SnapshotFeed):
     def set_sweeps_per_chunk(self, n: int | None) -> None:
         if n is not None and n < 1:
             raise IsingLabError("sweeps per frame must be at least 1")
+        self._sweeps_per_chunk = n
         self._send("set_sweeps_per_chunk", n)
 
     @property
@@ -341,15 +486,18 @@ class ProcessEngine(SnapshotFeed):
 
     # ---- the receiver thread ----
     def _receive(self) -> None:
+        fatal = False
         while True:
             try:
                 msg = self._events.recv()
             except (EOFError, OSError):  # the child has ended: by stop(), or it died
-                if not self._stopping:
-                    self._process.join(0.5)
-                    self.error = (f"the simulation process ended unexpectedly (exit code "
-                                  f"{self._process.exitcode}); restart isinglab to go on")
+                if self._stopping:
+                    self._process.join(1.0)  # no zombie, also when stop() stopped waiting
+                else:
+                    self._reap()
                     self._running = False
+                    if not fatal:  # (a fatal error is told as such)
+                        self.died = _ended_text(self._process.exitcode)
                 return
             kind = msg[0]
             if kind == "snap":
@@ -362,9 +510,20 @@ class ProcessEngine(SnapshotFeed):
             elif kind in ("error", "fatal"):
                 self.error = msg[1]
                 self._running = False
+                fatal = fatal or kind == "fatal"
+
+    def _reap(self) -> None:
+        """The child ended by itself: collect it (no zombie) and what it left behind."""
+        self._process.join(0.5)
+        if self._process.is_alive():  # closed its pipes but hangs: do not leave it running
+            self._process.kill()
+            self._process.join(0.5)
+        self._release_block()
+        self._discard_spins_file()
 
     def _attach(self, name: str, size: int) -> None:
         old = self._slots
+        self._block = name
         try:
             self._slots = _Slots(size, name)
         except FileNotFoundError:  # replaced again before we got here: the next message says so

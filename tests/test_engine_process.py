@@ -3,6 +3,8 @@ with matching serials, snapshots and measurements come back intact, errors are t
 leaves no process or thread behind."""
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -102,16 +104,95 @@ def test_cluster_masks_travel_with_the_snapshot(engine):
     assert snap.kernel == "numba:wolff"
 
 
-def test_a_failing_child_is_reported(engine):
-    e = engine(ModelParams(size=32, temperature=2.5))
+def _reaped(pid: int) -> bool:
+    """No process with this id is left, not even a zombie (Linux)."""
+    return not os.path.exists(f"/proc/{pid}")
+
+
+def _block_exists(name: str) -> bool:
+    return os.path.exists(f"/dev/shm/{name}")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc") or not os.path.isdir("/dev/shm"),
+                    reason="checks /proc and /dev/shm (Linux)")
+def test_a_killed_child_is_reaped_its_block_removed_and_it_restarts_where_it_was(engine):
+    e = engine(ModelParams(size=48, temperature=2.5, seed=5))
+    e.set_sweeps_per_chunk(3)
     e.set_running(True)
-    wait_for(lambda: e.latest().sweeps > 0)
-    os.kill(e._process.pid, signal.SIGKILL)
-    wait_for(lambda: e.error is not None, timeout=10)
-    assert "simulation process ended unexpectedly" in e.error and not e.running
-    e.request(temperature=2.0)  # controls keep working (nothing to apply them to): no exception
-    e.set_running(True)
+    assert e.request(temperature=2.0) == 1
+    wait_for(lambda: e.latest().request_serial == 1 and e.latest().sweeps > 0)
+    pid, block = e.pid, e._block
+    assert _block_exists(block)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: e.died is not None, timeout=10)
+    assert "killed by SIGKILL" in e.died and not e.running and e.error is None
+    assert _reaped(pid), "the dead child is collected at once: no zombie"
+    assert not _block_exists(block), "its shared memory is removed at once, not at exit"
+    last = e.latest()
+    assert e.request(temperature=2.2) == 2  # while dead: recorded, applied by the new child
+    e.set_running(True)  # nothing to run: no exception
     e.step(1)
+    e.restart()
+    assert e.died is None and e.pid != pid
+    wait_for(lambda: e.latest().serial > last.serial)
+    first = e.latest()  # paused after a restart: the state it went on from
+    assert first.serial == last.serial + 1 and first.request_serial == 2
+    assert first.sweeps == last.sweeps and np.array_equal(first.spins, last.spins)
+    assert first.params.temperature == pytest.approx(2.2)
+    e.set_running(True)
+    wait_for(lambda: e.latest().sweeps >= last.sweeps + 30)
+    assert e.latest().sweeps % 3 == last.sweeps % 3, "sweeps per chunk carried over"
+    assert e.request(size=32) == 3
+    wait_for(lambda: e.latest().spins.shape == (32, 32) and e.latest().request_serial == 3)
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="checks /dev/shm (Linux)")
+def test_a_child_stopped_past_the_deadline_leaves_no_block(engine):
+    e = engine(ModelParams(size=512, temperature=2.3, seed=1))
+    wait_for(lambda: e._block is not None)
+    block = e._block
+    e.set_sweeps_per_chunk(50000)  # a chunk of many seconds: stop() cannot wait for it
+    e.set_running(True)
+    time.sleep(0.5)  # the chunk has begun
+    e.stop(timeout=0.2)
+    assert not _block_exists(block), "removed here: the child was killed before it could"
+    wait_for(lambda: e._process.exitcode is not None, timeout=10)
+    assert e._process.exitcode < 0
+
+
+SCRIPT = """
+import os, signal, time
+from isinglab.core.engine_process import ProcessEngine
+from isinglab.core.params import ModelParams
+
+def wait_for(cond):
+    end = time.monotonic() + 60
+    while not cond():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.01)
+
+if __name__ == "__main__":
+    e = ProcessEngine(ModelParams(size=64, temperature=2.3, seed=1))
+    e.start()
+    e.set_running(True)
+    for size in (64, 96, 64):  # blocks replaced while they are attached here
+        e.request(size=size)
+        wait_for(lambda: e.latest().spins.shape[0] == size)
+    os.kill(e.pid, signal.SIGKILL)  # a death ...
+    wait_for(lambda: e.died is not None)
+    e.restart()  # ... a restart ...
+    e.set_running(True)
+    wait_for(lambda: e.died is None and e._block is not None)
+    e.stop(timeout=0.0)  # ... and a child killed at once: nothing left behind
+    print("ok", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the resource tracker is POSIX-only")
+def test_no_shared_memory_is_left_to_the_resource_tracker():
+    res = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and "ok" in res.stdout, res.stderr
+    assert "resource_tracker" not in res.stderr and "leaked" not in res.stderr, res.stderr
 
 
 def test_torch_without_cuda_falls_back_with_a_notice(engine):
