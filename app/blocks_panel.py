@@ -10,7 +10,7 @@ tens of ms per level). Reference trajectories at fixed temperatures are simulate
 only swaps images and redraws plots.
 
 Couplings need the temperature to stay put: a change of T (or L, J, h, rule, b) starts a new
-measurement, after SETTLE_SWEEPS sweeps of the new state.
+measurement, once the engine says the state is in equilibrium (snapshot.equilibrium).
 """
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ from .workers import LatestOnlyWorker, TaskRunner
 MAX_SHOWN = 5  # lattice + 4 block levels
 LEVEL_PITCH = 1.08  # distance between the level images, in image widths
 FIT_INTERVAL_S = 1.0
-SETTLE_SWEEPS = 20  # sweeps after a parameter change before snapshots count
 REF_TEMPERATURES = (2.1, exact.TC, 2.5, 3.0)
 REF_SIZE = {2: 64, 3: 81}  # reference flows: 4 levels for b = 2, 3 for b = 3
 REF_SWEEPS = 300
@@ -67,16 +66,16 @@ class _LiveFlow:
     def __init__(self):
         self.key = None
         self.acc: FlowAccumulator | None = None
-        self.start_sweeps = 0
         self.last_fit = 0.0
 
-    def add(self, key, lattices, size, block, rule, sweeps):
-        """Count this snapshot; returns a copy to fit when one is due, else None."""
+    def add(self, key, lattices, size, block, rule, equilibrium: bool):
+        """Count this snapshot if it is an equilibrium state; returns a copy to fit when one
+        is due, else None."""
         if key != self.key:
-            self.key, self.start_sweeps, self.last_fit = key, sweeps, 0.0
+            self.key, self.last_fit = key, 0.0
             fit_levels = min(len(lattices) - 1, max_levels(size, block, MIN_SIDE))
             self.acc = FlowAccumulator(size, block, fit_levels, rule, max_blocks=16) if size >= MIN_SIDE else None
-        if self.acc is None or sweeps - self.start_sweeps < SETTLE_SWEEPS:
+        if self.acc is None or not equilibrium:
             return None
         self.acc.add(lattices)
         now = time.monotonic()
@@ -159,6 +158,7 @@ class BlocksPanel(AnalysisPanel):
         self.setObjectName("blocksPanel")
         self._live = _LiveFlow()
         self._last_serial = None
+        self._equilibration = None  # of the newest snapshot: what the status says while waiting
         self._params = None
         self._key = None
         self._flow_levels = None  # the last fit of the current parameters
@@ -331,14 +331,15 @@ class BlocksPanel(AnalysisPanel):
         self._params = snapshot.params
         p = snapshot.params
         key = (p.size, p.temperature, p.coupling, p.field, self.rule, self.block)
-        self.worker.submit(self._analyse, snapshot.spins, key, snapshot.sweeps, snapshot.serial)
+        self._equilibration = snapshot.equilibration
+        self.worker.submit(self._analyse, snapshot.spins, key, snapshot.equilibrium, snapshot.serial)
 
-    def _analyse(self, spins, key, sweeps, serial):
+    def _analyse(self, spins, key, equilibrium, serial):
         """Worker thread: block, convert to images, extend the flow measurement."""
         size, rule, block = key[0], key[4], key[5]
         levels = shown_levels(size, block)
         lattices, images = level_images(spins, block, rule, levels, serial)
-        due = self._live.add(key, lattices, size, block, rule, sweeps)
+        due = self._live.add(key, lattices, size, block, rule, equilibrium)
         if due is not None:
             self.fit_worker.submit(_fit_job, key, due)
         snapshots = self._live.acc.snapshots if self._live.acc is not None else 0
@@ -367,7 +368,10 @@ class BlocksPanel(AnalysisPanel):
                 self.show_status(f"Block-spin RG: {message}")  # once, not every frame
             self.status_label.setText(message)
         elif self._flow_levels is None or self._flow_levels[0] != key:
-            self.status_label.setText(f"measuring the flow at T = {key[1]:.4g}: {snapshots} snapshots")
+            if snapshots == 0 and self._equilibration is not None and not self._equilibration.equilibrated:
+                self.status_label.setText(f"flow waits: {self._equilibration.describe()}")
+            else:
+                self.status_label.setText(f"measuring the flow at T = {key[1]:.4g}: {snapshots} snapshots")
 
     def _show_fit(self, result) -> None:
         key, snapshots, levels = result

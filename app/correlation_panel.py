@@ -29,7 +29,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBox
 
 from isinglab.core import correlation as corr
 from isinglab.core import exact
-from isinglab.core.params import CLUSTER_ALGORITHMS
 
 from .panel_base import AnalysisPanel
 from .workers import LatestOnlyWorker
@@ -38,7 +37,6 @@ BIN_WIDTH = 0.02  # temperature bins, in units of |J|
 ANALYSIS_INTERVAL_S = 0.3  # refit a bin at most this often (and at most 25 % of worker time)
 MAX_BLOCKS = 32  # per bin: 16..32 jackknife blocks keep a refit well under 0.1 s
 REDRAW_INTERVAL_MS = 100
-SETTLE_SWEEPS = {"cluster": 10, "local": 100}  # as the engine: sweeps before samples count
 T_RANGE = (0.5, 5.0)  # Onsager curves, units of |J|
 LINE_WIDTH = 2
 COLOURS = {"g": "#E8601C", "radial": "#9A9A9A", "c": "#4A9BDB", "eta": "#C05CA8",
@@ -189,9 +187,9 @@ class CorrelationPanel(AnalysisPanel):
         self._model = None
         self._last_serial = None
         self._last_sweeps = None
+        self._equilibration = None  # of the newest snapshot: what the status says while waiting
         self._last_params = None
         self._last_t = None
-        self._settle_until = 0
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
@@ -304,13 +302,12 @@ class CorrelationPanel(AnalysisPanel):
         self._last_serial = snapshot.serial
         p = snapshot.params
         self.set_model(p.size, p.coupling, p.field)
-        if p != self._last_params:  # new T (or L, J, h): let the lattice settle first
+        if p != self._last_params:
             self._last_params = p
-            kind = "cluster" if p.algorithm in CLUSTER_ALGORITHMS else "local"
-            self._settle_until = snapshot.sweeps + SETTLE_SWEEPS[kind]
             self._show_temperature(p.temperature)
-        if snapshot.sweeps < self._settle_until or snapshot.sweeps == self._last_sweeps:
-            return  # not yet at the new temperature, or the same lattice again (paused)
+        self._equilibration = snapshot.equilibration
+        if not snapshot.equilibrium or snapshot.sweeps == self._last_sweeps:
+            return  # not in equilibrium (the engine's test), or the same lattice again (paused)
         self._last_sweeps = snapshot.sweeps
         self._worker.submit(self.scan.process, snapshot.spins, p)
 
@@ -399,7 +396,9 @@ class CorrelationPanel(AnalysisPanel):
         L, J, h = self._model
         warnings = []
         if u is None:
-            self.status_label.setText("waiting for snapshots…")
+            eq = self._equilibration
+            waiting = eq.describe() if eq is not None and not eq.equilibrated else "waiting for snapshots…"
+            self.status_label.setText(waiting)
         else:
             self.status_label.setText(self._status_text(u))
             if u.result is None:

@@ -268,6 +268,7 @@ class MainWindow(QMainWindow):
             return
         self._shown_serial = snap.serial
         self.observables.lattice_frame_at = now
+        self.observables.set_equilibration(snap.equilibration)
         self.lattice.set_spins(snap.spins)
         for panel in self.panels:
             if not self.docks[panel.dock_name].visibleRegion().isEmpty():

@@ -184,7 +184,12 @@ class ObservablesPanel(QWidget):
         self.clear_button = QToolButton(self, objectName="clearScanButton", text="Clear")
         self.clear_button.setToolTip("Forget the temperature-scan points (the live traces stay)")
         self.clear_button.clicked.connect(self.clear)
-        self.status_label = QLabel(self)
+        self.status_label = QLabel(self, objectName="observablesStatus")
+        self.status_label.setToolTip(
+            "Only equilibrium measurements enter the temperature scan: after a reset or a large "
+            "change the run must pass a drift test (and, below T_c, must not be stuck in a stripe "
+            "state) before its samples count")
+        self._equilibration = None
         bar.addWidget(self.clear_button)
         bar.addWidget(self.status_label, 1)
         layout.addLayout(bar)
@@ -358,6 +363,13 @@ class ObservablesPanel(QWidget):
             self.redraw_traces()
         if self._redraw_timer.isActive():
             self.refresh()
+
+    def set_equilibration(self, state) -> None:
+        """Say whether the samples arriving now count (core.equilibration.Equilibration)."""
+        text = "T-scan: equilibrium samples" if state.equilibrated else f"T-scan waits: {state.describe()}"
+        if text != self._equilibration:  # setText re-lays out the bar: only on a change
+            self._equilibration = text
+            self.status_label.setText(text)
 
     def set_current_temperature(self, temperature: float) -> None:
         """Move the current-T marker (None or nan hides it) with the next throttled redraw.

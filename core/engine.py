@@ -17,8 +17,12 @@ import numpy as np
 
 from .backends import check_backend, make_sampler
 from .backends.base import initial_spins
+from .equilibration import EQUILIBRATING, Equilibration, EquilibrationMonitor, stripes_impossible
 from .errors import IsingLabError
 from .params import CLUSTER_ALGORITHMS, ModelParams
+
+T_JUMP = 0.1  # |J|: a larger change of T (at once, or since equilibrium) restarts the test
+STRIPE_CHECK_S = 0.25  # while equilibrating below T_c: how often the domains are labelled
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class Snapshot:
     published_at: float  # time.perf_counter()
     cluster: np.ndarray | None = field(default=None, compare=False)
     kernel: str = ""
+    since_change: int = 0  # sweeps since the last change of parameters or reset
+    equilibration: Equilibration = EQUILIBRATING  # the equilibration test (core.equilibration)
+    equilibrium: bool = False  # this state counts: the test passed and the settle sweeps are over
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,9 @@ class Engine(SnapshotFeed):
         self._sweeps_per_chunk: int | None = None  # None = auto
         self._measurements: collections.deque[Measurement] = collections.deque(maxlen=100000)
         self._since_change = 0
+        self._equilibration = EquilibrationMonitor()
+        self._t_ref = self._params.temperature  # where the equilibration test last (re)started or passed
+        self._last_stripe_check = 0.0
         self._latest: Snapshot | None = None
         self._serial = serials[0]
         self._rate = (0.0, 0.0)
@@ -231,11 +241,25 @@ class Engine(SnapshotFeed):
             self._sampler.set_params(new)
         if reset is not None:
             self._sampler.load(initial_spins(new.size, reset, new.seed + self._sampler.sweeps_done))
+        if self._out_of_equilibrium(new, reset):
+            self._equilibration.restart()
+            self._t_ref = new.temperature
         self._params = new
         self._applied_serial = serial
         self._since_change = 0
         if not self._running.is_set():  # running, the next chunk publishes: simulated with `new`
             self._publish(force=True)
+
+    def _out_of_equilibrium(self, new: ModelParams, reset: str | None) -> bool:
+        """Whether a change takes the lattice far from equilibrium (the test starts again).
+        Small steps of T, J or h (a slider drag) only wait the settle sweeps; so do changes of
+        algorithm, seed or backend, which leave the state and its distribution alone."""
+        old, j = self._params, abs(new.coupling) or 1.0
+        return (reset is not None or new.size != old.size
+                or (new.coupling > 0) != (old.coupling > 0)
+                or abs(new.coupling - old.coupling) > T_JUMP * j
+                or abs(new.field - old.field) > T_JUMP * j
+                or abs(new.temperature - self._t_ref) > T_JUMP * j)
 
     def _make_sampler(self, params: ModelParams, spins):
         if self._backend != "torch":
@@ -266,10 +290,26 @@ class Engine(SnapshotFeed):
         dt = self._chunk_dt = max(time.perf_counter() - t0, 1e-9)
         self._rate = (n / dt, flips / dt / 1e9)
         self._since_change += n
+        counted = self._equilibrium_sample(e, m, spins) and self._since_change >= self._settle_sweeps()
         self._measurements.append(Measurement(self._params.temperature, self._sampler.sweeps_done, e, m,
-                                              self._since_change >= self._settle_sweeps()))
+                                              counted))
         if spins is not None:
             self._publish(force=True, em=(e, m), spins=spins)
+
+    def _equilibrium_sample(self, e: float, m: float, spins) -> bool:
+        """Feed the equilibration test; whether this measurement counts as equilibrium."""
+        eq, p = self._equilibration, self._params
+        now = time.perf_counter()
+        if not eq.equilibrated and now - self._last_stripe_check >= STRIPE_CHECK_S \
+                and stripes_impossible(p.size, p.temperature, p.coupling, p.field):
+            self._last_stripe_check = now
+            eq.check_spins(self._sampler.spins() if spins is None else spins,
+                           p.size, p.temperature, p.coupling, p.field)
+        was = eq.equilibrated
+        counted = eq.add(e, abs(m)) > 0
+        if eq.equilibrated and not was:
+            self._t_ref = p.temperature
+        return counted
 
     def _settle_sweeps(self) -> int:
         if self._settle is not None:
@@ -288,7 +328,9 @@ class Engine(SnapshotFeed):
         self._serial += 1
         self._latest = Snapshot(self._serial, self._params, spins, self._sampler.sweeps_done, e, m,
                                 self._applied_serial, self._rate[0], self._rate[1], now, cluster,
-                                self._sampler.kernel_name)
+                                self._sampler.kernel_name, self._since_change,
+                                self._equilibration.state,
+                                self._equilibration.equilibrated and self._since_change >= self._settle_sweeps())
         self._last_publish = now
         if self._on_publish is not None:
             self._on_publish(self, self._latest)

@@ -46,7 +46,7 @@ class Feeder:
         spins.flags.writeable = False
         return Snapshot(serial=self.serial, params=self.params, spins=spins, sweeps=50 + self.serial, e=0.0,
                         m=0.0, request_serial=0, sweeps_per_s=0.0, flips_per_ns=0.0,
-                        published_at=time.perf_counter())
+                        published_at=time.perf_counter(), equilibrium=True)
 
 
 def feed_until(panel, qtbot, feeder, condition, timeout_ms=WAIT_MS):

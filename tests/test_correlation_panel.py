@@ -50,10 +50,12 @@ class Feed:
                                   seed=seed)
         self.sampler = make_sampler(self.params)
         self.serial = 0
+        self.changed_at = 0  # as the engine: states count 10 cluster sweeps after a change
 
     def set_temperature(self, t):
         self.params = self.params.with_(temperature=t)
         self.sampler.set_params(self.params)
+        self.changed_at = self.sampler.sweeps_done
 
     def next(self, sweeps=2):
         self.sampler.sweep(sweeps)
@@ -62,7 +64,7 @@ class Feed:
         spins.flags.writeable = False
         e, m = self.sampler.energy_magnetisation()
         return Snapshot(self.serial, self.params, spins, self.sampler.sweeps_done, e, m, 0, 0.0, 0.0,
-                        time.perf_counter())
+                        time.perf_counter(), equilibrium=self.sampler.sweeps_done - self.changed_at >= 10)
 
 
 @pytest.fixture

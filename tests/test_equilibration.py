@@ -162,3 +162,63 @@ def test_stripe_state_is_not_equilibrium():
         assert not mon.equilibrated
     assert is_stripe_state(spins)  # still a stripe
     assert mon.state.reason == "stripe state" and "stripe" in mon.state.describe()
+
+
+# ------------------------------------------------------------------------------ the engine's T-scan
+
+def _engine_scan(L, T, seed, sweeps, all_after=None):
+    """Run the live engine (its own thread, chunked as in the app) from a random start and
+    bin its measurements as the observables panel does: the counted ones, or with all_after,
+    every measurement after that many sweeps (the old fixed rule)."""
+    import time
+
+    from isinglab.core.engine import Engine
+    from isinglab.core.tscan import TemperatureScan
+    eng = Engine(ModelParams(size=L, temperature=T, seed=seed), initial="random")
+    eng.set_sweeps_per_chunk(20)  # fixed chunks: the same series on any machine
+    eng.start()
+    eng.set_running(True)
+    samples = []
+    try:
+        while eng.latest().sweeps < sweeps:
+            samples += eng.drain_measurements()
+            time.sleep(0.02)
+    finally:
+        eng.stop()
+    samples += eng.drain_measurements()
+    scan = TemperatureScan(L)
+    keep = [s for s in samples if (s.sweeps > all_after if all_after is not None else s.equilibrated)]
+    if keep:
+        scan.add([s.temperature for s in keep], [s.e for s in keep], [s.m for s in keep])
+    return scan.result(), eng.latest()
+
+
+def _bins_agree_with_kaufman(res, L):
+    if res["T"].size == 0:
+        return True
+    e_exact = exact.kaufman_energy(L, res["T_mean"])
+    c_exact = exact.kaufman_specific_heat(L, res["T_mean"])
+    ok_e = np.abs(res["e"]["mean"] - e_exact) <= 5 * res["e"]["err"]
+    ok_c = np.abs(res["c"]["mean"] - c_exact) <= 5 * res["c"]["err"]
+    return bool(np.all(ok_e & ok_c))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("L", [128, 256])
+def test_quench_shows_only_bins_that_agree_with_kaufman(L):
+    """Quench from random to T = 1.5: every T-scan bin shown agrees with Kaufman's e and c for
+    that L within 5 of its error bars, or no bin is shown. At L = 256 the old rule (skip 100
+    sweeps) fails the same comparison (c ~ 0.6-1.9 instead of 0.197), so the test tells them
+    apart; one of these seeds ends in a stripe state."""
+    T, sweeps = 1.5, {128: 3000, 256: 4000}[L]
+    old_rule_failed = False
+    for seed in range(3):
+        res, snap = _engine_scan(L, T, seed, sweeps)
+        assert _bins_agree_with_kaufman(res, L), (seed, snap.equilibration)
+        if res["T"].size == 0:
+            assert not snap.equilibration.equilibrated
+        if L == 256:
+            old, _ = _engine_scan(L, T, seed, sweeps, all_after=100)
+            old_rule_failed |= not _bins_agree_with_kaufman(old, L)
+    if L == 256:
+        assert old_rule_failed
