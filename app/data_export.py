@@ -144,8 +144,10 @@ def export_data(window, folder: str) -> list[str]:
         write_npz(path("observables_series.npz"), series, meta)
         written += [path("observables_series.csv"), path("observables_series.npz")]
     table = tscan_table(window)
-    if table is not None:
-        meta = _meta(params, what="temperature scan", bin_width=window.observables.scan.width)
+    if table is not None:  # labelled with the model its bins were measured on, not the window's
+        scan = window.observables.scan
+        meta = {"isinglab_version": __version__, "params": scan.model, "what": "temperature scan",
+                "bin_width": scan.width}
         write_csv(path("tscan.csv"), table, meta)
         write_npz(path("tscan.npz"), table, meta)
         written += [path("tscan.csv"), path("tscan.npz")]

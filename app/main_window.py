@@ -254,6 +254,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.engine.notice, 10000)
             self.engine.notice = None
             self.controls.set_backend(*self.engine.backend)
+        if snap is not None:  # scenes and scripts drive the engine directly: follow its model
+            self._follow_model(snap.params)
         samples = self.engine.drain_measurements()
         if samples:
             self._feed_observables(samples)
@@ -276,6 +278,13 @@ class MainWindow(QMainWindow):
         if snap.cluster is not None:
             self.lattice.set_cluster_mask(snap.cluster)
         self._note_latency(snap)
+
+    def _follow_model(self, p) -> None:
+        """The T-scan holds one model (L, J, h): a change clears it, whoever made the change.
+        (Measurements right after a change are never equilibrium, so none are misfiled.)"""
+        scan = self.observables.scan
+        if (p.size, p.coupling, p.field) != (scan.size, scan.coupling, scan.field):
+            self.observables.set_model(p.size, p.coupling, p.field)
 
     def _feed_observables(self, samples) -> None:
         eq = [s for s in samples if s.equilibrated]

@@ -263,9 +263,9 @@ class ObservablesPanel(QWidget):
 
     # ------------------------------------------------------------------ model and exact curves
 
-    def set_model(self, size: int, coupling: float) -> None:
-        """Show lattice size L and coupling J: clears the scan if they changed."""
-        self.scan.set_model(size, coupling)  # validates; clears old bins on a change
+    def set_model(self, size: int, coupling: float, field: float | None = None) -> None:
+        """Show lattice size L, coupling J (and field h): clears the scan if they changed."""
+        self.scan.set_model(size, coupling, field)  # validates; clears old bins on a change
         key = (self.scan.size, self.scan.coupling)
         if key == self._model:
             return

@@ -140,9 +140,10 @@ class TemperatureScan:
     """
 
     def __init__(self, size: int, coupling: float = 1.0, width: float = 0.02,
-                 min_samples: int = 8, max_samples: int = 20000, detrend: bool = True):
+                 min_samples: int = 8, max_samples: int = 20000, detrend: bool = True, field: float = 0.0):
         self._size = _positive_int("lattice size L", size, 1)
         self._coupling = _finite("coupling J", coupling)
+        self._field = _finite("field h", field)
         self._width = _finite("bin width", width)
         if self._width <= 0.0:
             raise IsingLabError(f"bin width must be > 0, got {self._width:g}")
@@ -162,20 +163,30 @@ class TemperatureScan:
         return self._coupling
 
     @property
+    def field(self) -> float:
+        return self._field
+
+    @property
     def width(self) -> float:
         return self._width
+
+    @property
+    def model(self) -> dict:
+        """The model every bin was measured on: what exported data are labelled with."""
+        return {"size": self._size, "coupling": self._coupling, "field": self._field}
 
     # read-only: cached bin results depend on them
     min_samples = property(lambda self: self._min_samples)
     max_samples = property(lambda self: self._max_samples)
     detrend = property(lambda self: self._detrend)
 
-    def set_model(self, size: int, coupling: float) -> None:
-        """New lattice size or coupling: old bins describe another system, so they go."""
+    def set_model(self, size: int, coupling: float, field: float | None = None) -> None:
+        """New lattice size, coupling or field: old bins describe another system, so they go."""
         size = _positive_int("lattice size L", size, 1)
         coupling = _finite("coupling J", coupling)
-        if (size, coupling) != (self._size, self._coupling):
-            self._size, self._coupling = size, coupling
+        field = self._field if field is None else _finite("field h", field)
+        if (size, coupling, field) != (self._size, self._coupling, self._field):
+            self._size, self._coupling, self._field = size, coupling, field
             self.clear()
 
     def set_width(self, width: float) -> None:
@@ -304,6 +315,7 @@ class TemperatureScan:
         out = {
             "size": self._size,
             "coupling": self._coupling,
+            "field": self._field,
             "bin_width": self._width,
             "min_samples": self._min_samples,
             "T": clean(res["T"]),

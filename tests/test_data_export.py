@@ -82,3 +82,20 @@ def test_export_data_writes_every_available_set(window, tmp_path, monkeypatch):
     np.testing.assert_allclose(rg["nnn_err"], [0.02, 0.02])
     assert json.loads((tmp_path / "rg_couplings.json").read_text())["levels"][1]["size"] == 8
     assert json.loads((tmp_path / "network.json").read_text())["pl_fit"]["couplings"]["nn"] == 0.4
+
+
+def test_tscan_is_labelled_with_the_model_its_bins_belong_to(open_window, qtbot, tmp_path):
+    """A scene drives the engine directly (not through the controls): the T-scan follows the
+    engine's model, clears old bins, and its export is labelled with that model, never with
+    what the window showed before."""
+    win = open_window(ModelParams(size=16, temperature=3.0, seed=1), steps=2)
+    win.observables.add_samples(np.full(20, 3.0), np.full(20, -0.8), np.full(20, 0.1))  # L = 16 data
+    win.engine.request(size=32, coupling=-1.0, field=0.05)  # as the scene player does
+    qtbot.waitUntil(lambda: win.engine.latest().params.size == 32, timeout=20000)
+    win.refresh()
+    assert win.observables.scan.model == {"size": 32, "coupling": -1.0, "field": 0.05}
+    assert win.observables.scan.result()["T"].size == 0  # the L = 16 bins are gone
+    win.observables.add_samples(np.full(20, 3.0), np.full(20, -0.7), np.full(20, 0.2))
+    data_export.export_data(win, str(tmp_path))
+    _, meta = data_export.read_csv(str(tmp_path / "tscan.csv"))
+    assert meta["params"] == {"size": 32, "coupling": -1.0, "field": 0.05}
