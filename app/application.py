@@ -11,8 +11,13 @@ from PySide6.QtWidgets import QApplication
 from isinglab.core.errors import IsingLabError
 
 
-def make_app() -> QApplication:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+def make_app(fallback_offscreen: bool = False) -> QApplication:
+    """The QApplication (created once); IsingLabError when Qt could not open a window here
+    (checked first, since Qt itself would abort the process: see qt.check_display)."""
+    app = QApplication.instance()
+    if app is None:
+        qt.check_display(fallback_offscreen)
+        app = QApplication(sys.argv[:1])
     app.setOrganizationName("isinglab")
     app.setApplicationName("isinglab")
     return app
@@ -36,8 +41,8 @@ def run_app(params, run_seconds=None, screenshot=None, no_gl=False, sweeps_per_f
 def _finish(win, screenshot, outcome, as_json) -> None:
     if screenshot:
         try:
-            win.save_screenshot(screenshot)
-        except OSError as exc:
+            screenshot = win.save_screenshot(screenshot)
+        except (OSError, IsingLabError) as exc:
             print(f"isinglab: error: could not save screenshot: {exc}", file=sys.stderr)
             outcome["code"] = 2
         else:

@@ -9,10 +9,12 @@ import time
 import numpy as np
 
 from isinglab.core.cli.commands.bench import measure, set_threads
+from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 
 DRAG_FROM, DRAG_TO, DRAG_STEPS, DRAG_SECONDS = 2.0, 2.6, 60, 2.0
 WARM_SECONDS = 1.0
+START_TIMEOUT_S = 60.0  # the simulation process must have swept by then (numba loads its cache)
 
 
 class _StallProbe:
@@ -44,10 +46,14 @@ def _cpu_seconds(pid: int | None) -> float | None:
 
 def run_gui_benchmark(args) -> dict:
     from .application import make_app
+    from .gui_command import check_gui_params
     from .main_window import MainWindow
+    from .qt import check_display
 
+    # every refusal before any work: the options, then whether a window can open at all
+    params = check_gui_params(ModelParams(size=args.size, temperature=DRAG_FROM, algorithm=args.algorithm))
+    check_display()
     threads = set_threads(args.threads)
-    params = ModelParams(size=args.size, temperature=DRAG_FROM, algorithm=args.algorithm).validated()
     headless = measure(params, seconds=2.0)["sweeps_per_s"]
 
     app = make_app()
@@ -105,8 +111,15 @@ def _drive(app, win, params, threads, headless) -> dict:
 
     win.actions_["run"].setChecked(True)
     probe.timer.start()
+    started = time.monotonic()
+
     def warm_then_drag():  # the simulation process starts within a second; measure it running
-        if win.engine.latest().sweeps == 0:
+        if win.engine.error is not None or time.monotonic() - started > START_TIMEOUT_S:
+            state["error"] = win.engine.error or f"the engine did not start within {START_TIMEOUT_S:g} s"
+            probe.timer.stop()
+            win.close()
+            app.quit()
+        elif win.engine.latest().sweeps == 0:
             QTimer.singleShot(50, warm_then_drag)
         else:
             QTimer.singleShot(int(1000 * WARM_SECONDS), start_drag)
@@ -114,6 +127,8 @@ def _drive(app, win, params, threads, headless) -> dict:
     warm_then_drag()
     app.exec()
     probe.timer.stop()
+    if "error" in state:
+        raise IsingLabError(f"bench --gui: {' '.join(str(state['error']).split())}")
     return _report(params, threads, headless, state, frame_costs, win, probe)
 
 

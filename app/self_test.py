@@ -21,9 +21,14 @@ ORDER = 90
 OPTIONAL_PREFIXES = ("isinglab.core.backends.torch", "isinglab.app.gui_bench")
 
 
+MAX_WINDOW_SECONDS = 600.0
+
+
 def add_arguments(p):
-    p.add_argument("--window-seconds", type=float, default=1.0,
-                   help="how long the offscreen window runs (default 1)")
+    from isinglab.core.cli.options import float_range
+    p.add_argument("--window-seconds", type=float_range("--window-seconds", 0.0, MAX_WINDOW_SECONDS, lo_open=True),
+                   default=1.0,
+                   help="how long the offscreen window runs (default 1, at most 600)")
 
 
 def check_imports() -> str:
@@ -114,6 +119,13 @@ START_TIMEOUT_S = 60.0
 
 
 def run(args, hooks):
+    # the window check runs offscreen unless QT_QPA_PLATFORM says otherwise; a platform that
+    # cannot open (e.g. xcb without an X server) is refused here, before any check runs, instead
+    # of Qt aborting the process in the middle of them
+    if not os.environ.get("QT_QPA_PLATFORM", "").strip():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from .qt import check_display
+    check_display()
     checks = [("imports", check_imports), ("scenes", check_scenes), ("simulation", check_simulation),
               ("movie frame", check_movie_frame), ("window", lambda: check_window(args.window_seconds))]
     results, ok = {}, True

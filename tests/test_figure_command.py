@@ -87,3 +87,49 @@ def test_bad_input_exits_2_with_a_message(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")
+
+
+GOOD = {"panel": "latticeDock", "sweeps": 1, "params": {"size": 16, "temperature": 2.0}}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"colour": "red"}, "unknown key(s) 'colour'"),
+    ({"sweeps": 1.0}, "sweeps must be an integer"),
+    ({"sweeps": True}, "sweeps must be an integer"),
+    ({"sweeps": -1}, "sweeps must be between 0"),
+    ({"params": {"size": True, "temperature": 2.0}}, "params.size must be an integer"),
+    ({"params": {"size": 16, "temperature": "2.0"}}, "params.temperature must be a number"),
+    ({"params": {"size": 16, "temperature": 2.0, "spin": 1}}, "unknown key(s) 'spin' in params"),
+    ({"params": {"size": 16, "temperature": 2.0, "algorithm": "wolff", "field": 0.5}}, "does not support a field"),
+    ({"panel": "nopeDock"}, "panel must be one of"),
+    ({"panel_state": {"colormap": "jet"}}, "panel_state.colormap must be one of"),
+    ({"panel_state": {"colormap": ["classic"]}}, "panel_state.colormap must be one of"),
+    ({"panel_state": {"inputs": {"seedSpin": 2**40}}}, "panel_state.inputs.seedSpin must be between"),
+    ({"panel_state": {"inputs": []}}, "panel_state.inputs must be an object"),
+    ({"panel_state": {"scan": {}}}, "unknown key(s) 'scan' in panel_state"),  # an observables key
+    ({"seed": 5}, "differs from params.seed"),
+    ({"scale": 100}, "scale must be"),
+    ({"schema": 2}, "schema must be 1"),
+    ({"scene": "cool-through-tc"}, "scene must be an object"),
+    ({"scene": {"format": 1}}, "is missing"),
+])
+def test_every_sidecar_field_is_checked(tmp_path, capsys, change, message):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({**GOOD, **change}))
+    assert cli("--from", str(path), "--out", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_work_limit_and_option_bounds(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({**GOOD, "params": {"size": 4096, "temperature": 2.0}, "sweeps": 10**9}))
+    assert cli("--from", str(path), "--out", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert "sweeps x L^2 = 1000000000 x 4096^2" in err and "--allow-long" in err
+    for option in (["--scale", "nan"], ["--scale", "0"], ["--dpi", "0"], ["--dpi", "1e9"], ["--formats", "png,png"],
+                   ["--formats", ""], ["--formats", "png,jpg"]):
+        assert cli("--from", str(path), "--out", str(tmp_path / "o"), "--allow-long", *option) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+    assert not (tmp_path / "o").exists()

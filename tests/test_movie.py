@@ -129,3 +129,28 @@ def test_gui_scene_movie_and_live_recording(qtbot, tmp_path, scene_file):
         assert not actions.live_action.isChecked() and leftovers(tmp_path) == []
     finally:
         win.close()
+
+
+@pytest.mark.parametrize("option", [["--fps", "0"], ["--fps", "121"], ["--frames", "0"], ["--frames", "-3"],
+                                    ["--levels", "5"], ["--levels", "nan"], ["--colormap", "jet"],
+                                    ["--size", "15x15"]])
+def test_cli_movie_refuses_zero_and_out_of_range_options(tmp_path, scene_file, capsys, option):
+    out = tmp_path / "o.gif"
+    assert cli_main(["movie", "--scene", scene_file, "--out", str(out), *option], extra_commands=[movie_command]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_cli_movie_checks_the_output_and_the_work_before_starting(tmp_path, scene_file, capsys):
+    for out in (tmp_path / "m.avi", tmp_path, tmp_path / "missing" / "m.mp4"):
+        assert cli_main(["movie", "--scene", scene_file, "--out", str(out)], extra_commands=[movie_command]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+    long = tmp_path / "long.json"
+    long.write_text(json.dumps({**SCENE, "model": {**SCENE["model"], "size": 4096}, "fps": 120,
+                                "sweeps_per_frame": 10000, "duration": 3600.0, "movie": {}}))
+    assert cli_main(["movie", "--scene", str(long), "--out", str(tmp_path / "m.mp4")],
+                    extra_commands=[movie_command]) == 2
+    err = capsys.readouterr().err
+    assert "--allow-long" in err and "spin updates" in err and "limit" in err
+    assert not (tmp_path / "m.mp4").exists() and leftovers(tmp_path) == []
