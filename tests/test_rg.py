@@ -253,7 +253,7 @@ def test_cli_reports_diverging_levels_without_garbage(capsys):
 
 @pytest.mark.parametrize("argv, words", [
     (["-L", "30", "--levels", "3"], "at most 1 blocking level"),
-    (["-L", "32", "--block", "1"], "b must be an integer >= 2"),
+    (["-L", "32", "--block", "1"], "block size b must be at least 2"),
     (["-L", "32", "--levels", "4"], "level 4 would have side 2"),
     (["-L", "27", "-b", "3", "--field", "0.1"], "needs an even L"),
     (["--estimate-tc", "-L", "20"], "divisible by b^3"),

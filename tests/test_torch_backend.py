@@ -73,9 +73,10 @@ def test_fused_path_reproduces_numba_bit_for_bit(fused_reason, algorithm, coupli
         assert s.bond_sum_and_magnetisation() == ref.bond_sum_and_magnetisation()
 
 
-@pytest.mark.parametrize("size", [2, 6, 10])
+@pytest.mark.parametrize("size", [4, 6, 10])
 def test_measurement_and_layout_match_the_plain_lattice(size):
-    """Odd L/2 and L = 2 (left and right neighbours coincide) included."""
+    """Odd L/2 included (L = 2, where left and right neighbours coincide, is below the smallest
+    lattice the samplers accept: Metropolis is not exact there)."""
     spins = initial_spins(size, "random", seed=size)
     s = tb.TorchSampler(ModelParams(size=size), spins, device="cpu", fused=False)
     np.testing.assert_array_equal(s.spins(), spins)
