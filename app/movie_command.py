@@ -15,7 +15,7 @@ NAME = "movie"
 HELP = "record a scene (see resources/scenes) to an MP4 or GIF movie, headless"
 ORDER = 61
 MAX_FRAMES = int(MAX_FPS * MAX_DURATION)  # the most frames a scene can have
-# rendering + encoding cost per output pixel, measured (README "Movies": 90 frames of 512x512 MP4
+# rendering + encoding cost per output pixel, rounded up from docs/performance.md ("Movies": 90 frames of 512x512 MP4
 # in 2.9 s, of 256x256 GIF in 0.1 s); a GIF also holds every frame (1 byte per pixel) in memory
 NS_PER_PIXEL = {".mp4": 120.0, ".gif": 20.0}
 

@@ -36,7 +36,7 @@ MAX_FILE_BYTES = 4 * 2**30  # a data file read back (a dataset NPZ): its size an
 ALLOW_LONG_FLAG = "--allow-long"
 
 # Measured cost of one attempted single-spin update (cluster algorithms: per spin and sweep), ns,
-# on the reference machine; see README "Performance". Other backends use the same figures.
+# on the reference machine, rounded from docs/performance.md. Other backends use the same figures.
 NS_PER_SPIN_UPDATE = {
     "metropolis": 1.0,
     "heatbath": 1.0,
