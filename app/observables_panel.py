@@ -366,10 +366,10 @@ class ObservablesPanel(QWidget):
 
     def set_equilibration(self, state) -> None:
         """Say whether the samples arriving now count (core.equilibration.Equilibration)."""
-        text = "T-scan: equilibrium samples" if state.equilibrated else f"T-scan waits: {state.describe()}"
+        text = "equilibrium: samples count" if state.equilibrated else f"T-scan waits: {state.describe()}"
         if text != self._equilibration:  # setText re-lays out the bar: only on a change
             self._equilibration = text
-            self.status_label.setText(text)
+            self._schedule_redraw()  # the status line is written with the plots
 
     def set_current_temperature(self, temperature: float) -> None:
         """Move the current-T marker (None or nan hides it) with the next throttled redraw.
@@ -443,7 +443,8 @@ class ObservablesPanel(QWidget):
             y, err = res[name]["mean"], res[name]["err"]
             points.setData(x=t, y=y)
             self.error_bars[name].setData(x=t, y=y, top=err, bottom=err, beam=beam)
-        self.status_label.setText(f"{t.size} temperature bins, {int(res['n'].sum())} samples")
+        counts = f"{t.size} temperature bins, {int(res['n'].sum())} samples"
+        self.status_label.setText(f"{counts}; {self._equilibration}" if self._equilibration else counts)
         self._data_span = (t.min(), t.max()) if t.size else (None, None)
         self._fit_t_window()
         _fit_ranges_now(self.plots.values())
