@@ -18,7 +18,7 @@ IsingLabError with one line that names the file and the rule it broke. The rules
 - the top level must be an object.
 
 Nothing is ever evaluated or unpickled: the file is data, read by the standard json parser.
-Field-by-field validation is the caller's job (core/scenes.py for scenes, app/figure_command.py
+Field-by-field validation is the caller's job (core/scenes.py for scenes, app/commands/figure.py
 for sidecars).
 """
 from __future__ import annotations
@@ -232,3 +232,19 @@ def one_line(message: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def strict_json(obj):
+    """obj as strict JSON values: numpy arrays and scalars become lists and numbers, non-finite
+    floats become null (JSON has no NaN), anything else unknown becomes its str()."""
+    if isinstance(obj, dict):
+        return {str(k): strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):  # numpy array or scalar
+        return strict_json(obj.tolist())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    return str(obj)

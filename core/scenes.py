@@ -2,7 +2,7 @@
 
 A scene fixes a starting model, the visible panels, and keyframes that animate parameters over
 time. Scene time advances by exactly 1/fps per frame and every frame runs exactly
-`sweeps_per_frame` sweeps, so a scene replays identically live (app/scene_player.py) and
+`sweeps_per_frame` sweeps, so a scene replays identically live (app/lecture/scene_player.py) and
 headless (`frames()` here, used for movies). Numeric parameters (temperature, coupling, field)
 interpolate linearly between the keyframes that set them; discrete ones (algorithm, size, seed,
 reset) take effect at the first frame at or after their keyframe time.
@@ -32,10 +32,11 @@ from .backends import make_sampler
 from .backends.base import INITIAL_STATES, initial_spins
 from .errors import IsingLabError
 from .json_files import MAX_JSON_BYTES, load_json_object, parse_json_object, show_path
+from .panel_ids import PANEL_IDS
 from .params import ALGORITHMS, ModelParams
 
 FORMAT = 1
-PANELS = ("latticeDock", "controlsDock", "observablesDock", "blocksDock", "correlationDock", "networkDock")
+PANELS = PANEL_IDS
 NUMERIC = ("temperature", "coupling", "field")
 DISCRETE = ("algorithm", "size", "seed")
 MAX_FPS, MAX_DURATION, MAX_SWEEPS_PER_FRAME = 120, 3600.0, 10000

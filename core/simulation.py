@@ -1,7 +1,6 @@
 """A measured Monte Carlo run: thermalise, sweep, measure, summarise with error bars."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +9,7 @@ from .backends import make_sampler
 from .errors import IsingLabError
 from .observables import MeasurementBuffer
 from .params import ModelParams
+from .sampling import drive
 from .tasks import TaskState
 
 
@@ -46,41 +46,24 @@ def check_sweeps(name: str, n) -> int:
 def run(params: ModelParams, sweeps: int = 1000, thermalize: int = 200, initial: str = "random",
         measure_every: int = 1, task: TaskState | None = None, backend: str = "numba",
         device: str | None = None) -> RunResult:
-    """Thermalise, then measure e and m every `measure_every` sweeps over `sweeps` sweeps."""
+    """Thermalise, then measure e and m every `measure_every` sweeps over `sweeps` sweeps
+    (core.sampling.drive; flips_per_ns times the measured sweeps only)."""
     check_sweeps("sweeps", sweeps)
     check_sweeps("thermalize", thermalize)
     if sweeps < 2 * measure_every:
         raise IsingLabError(f"need at least {2 * measure_every} measured sweeps for error bars, got {sweeps}")
     task = task or TaskState()
     sampler = make_sampler(params, initial=initial, backend=backend, device=device)
-    total = thermalize + sweeps
-    chunk = _chunk_size(sampler.n_spins)
-    done = 0
-    while done < thermalize:
-        n = min(chunk, thermalize - done)
-        sampler.sweep(n)
-        done += n
-        task.progress(done / total, "thermalising")
     buf = MeasurementBuffer()
-    flips, elapsed = 0, 0.0
-    for k in range(sweeps // measure_every):
-        t0 = time.perf_counter()
-        flips += sampler.sweep(measure_every)
-        elapsed += time.perf_counter() - t0
-        buf.append(*sampler.energy_magnetisation())
-        done += measure_every
-        if k % max(1, chunk // measure_every) == 0:
-            task.progress(done / total, "measuring")
+    chain = drive(sampler, sweeps // measure_every, measure_every,
+                  lambda s, i: buf.append(*s.energy_magnetisation()), thermalize=thermalize, task=task,
+                  report=task.progress)
     task.progress(1.0, "done")
     summary = buf.summarise(params.size, params.temperature)
     return RunResult(
         params=sampler.params, sweeps=sweeps, thermalize=thermalize,
         observables={k: summary[k] for k in ("e", "m", "m_abs", "m2", "m4", "c", "chi", "u4")},
-        tau_int=summary["tau_int"], flips_per_ns=flips / max(elapsed, 1e-12) / 1e9,
+        tau_int=summary["tau_int"], flips_per_ns=chain.flips / max(chain.seconds, 1e-12) / 1e9,
         backend=sampler.backend, spins=sampler.spins(), e=buf.e.copy(), m=buf.m.copy(),
     )
 
-
-def _chunk_size(n_spins: int) -> int:
-    """Sweeps between progress checks: about 2^22 spin updates."""
-    return max(1, (1 << 22) // n_spins)

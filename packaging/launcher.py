@@ -7,13 +7,13 @@ if getattr(sys, "frozen", False):
     # numba's on-disk cache sits next to the sources by default; a bundle has none (read-only)
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "isinglab", "numba"))
 
-from isinglab.app.entry import main  # noqa: E402
+from isinglab.app.commands.entry import main  # noqa: E402
 
 
 def run(argv) -> int:
     if argv[:1] in (["--self-test"], ["self-test"]):
-        # also before app/entry.py lists the self-test command itself
-        from isinglab.app import self_test
+        # also before app/commands/entry.py lists the self-test command itself
+        from isinglab.app.commands import self_test
         from isinglab.core.cli import main as cli_main
         return cli_main(["self-test", *argv[1:]], extra_commands=[self_test])
     return main(argv)

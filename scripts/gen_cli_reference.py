@@ -2,7 +2,7 @@
 
 The parser is built the way the console script builds it: isinglab.core.cli.build_parser over the
 built-in commands plus the app's extra commands. The extra commands are taken from
-isinglab.app.entry.main itself (its call to the CLI is intercepted), so a command added there
+isinglab.app.commands.entry.main itself (its call to the CLI is intercepted), so a command added there
 appears here without a second list to keep in step. Nothing here imports Qt.
 
     .venv/bin/python scripts/gen_cli_reference.py [--out docs/reference/cli.md]
@@ -20,7 +20,7 @@ WIDTH = 96  # argparse wraps usage lines to the terminal width: fix it, so the p
 
 def app_command_modules() -> tuple[list, str | None]:
     """The command modules the console script passes to the CLI (built-in first, then the app's)."""
-    from isinglab.app import entry
+    from isinglab.app.commands import entry
     from isinglab.core.cli import builtin_commands
 
     captured = {}

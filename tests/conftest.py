@@ -33,7 +33,7 @@ def no_dangling_threads():
 def open_window(qtbot):
     """open_window(params, size=None, no_gl=False, steps=0): a shown MainWindow that has done
     `steps` sweeps (the kernels are loaded then), closed after the test."""
-    from isinglab.app.main_window import MainWindow
+    from isinglab.app.window.main_window import MainWindow
     opened = []
 
     def open_(params, size=None, no_gl=False, steps=0):

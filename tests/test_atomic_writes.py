@@ -70,7 +70,7 @@ def _fill(folder, leave=4096):
 
 def _cli(args, cwd=None, timeout=300):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    return subprocess.run([sys.executable, "-m", "isinglab.app.entry", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "isinglab.app.commands.entry", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -204,8 +204,8 @@ def test_guard_keeps_a_committed_file(tmp_path):
 # ------------------------------------------------------------------------------ every writer
 
 def test_export_panel_failure_keeps_old_figure_and_sidecar(qtbot, tmp_path, monkeypatch):
-    from isinglab.app.export import export_panel
-    from isinglab.app.main_window import MainWindow
+    from isinglab.app.output.export import export_panel
+    from isinglab.app.window.main_window import MainWindow
     from isinglab.core.params import ModelParams
     win = MainWindow(ModelParams(size=16), no_gl=True)
     qtbot.addWidget(win)
@@ -285,7 +285,7 @@ def test_killed_movie_leaves_the_old_file_and_no_temporary(tmp_path, sig):
     out.mkdir()
     (out / "m.mp4").write_bytes(b"old movie")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    p = subprocess.Popen([sys.executable, "-m", "isinglab.app.entry", "movie", "--scene", "cool-through-tc",
+    p = subprocess.Popen([sys.executable, "-m", "isinglab.app.commands.entry", "movie", "--scene", "cool-through-tc",
                           "--out", str(out / "m.mp4")], env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     # signal once frames reach the file: by then every kernel is compiled or loaded. (A Ctrl+C

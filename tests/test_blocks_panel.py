@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QComboBox, QProgressBar, QPushButton
 
-from isinglab.app import blocks_panel as bp
-from isinglab.app.blocks_panel import BlocksPanel, arrow_angle
-from isinglab.app.panel_base import AnalysisPanel
+from isinglab.app.panels import blocks as bp
+from isinglab.app.panels.blocks import BlocksPanel, arrow_angle
+from isinglab.app.panels.base import AnalysisPanel
 from isinglab.core.backends import make_sampler
 from isinglab.core.engine import Snapshot
 from isinglab.core.exact import TC

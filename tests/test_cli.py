@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from isinglab.app.entry import main
+from isinglab.app.commands.entry import main
 
 OBSERVABLES = {"e", "m_abs", "m2", "m4", "c", "chi", "u4"}
 
@@ -150,7 +150,7 @@ def test_integer_options_accept_integral_exponents(capsys):
 
 
 def test_console_script_reports_errors_without_traceback():
-    res = subprocess.run([sys.executable, "-m", "isinglab.app.entry", "simulate", "--temperature", "-2"],
+    res = subprocess.run([sys.executable, "-m", "isinglab.app.commands.entry", "simulate", "--temperature", "-2"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
     assert res.stderr.startswith("isinglab") and "error:" in res.stderr and "Traceback" not in res.stderr

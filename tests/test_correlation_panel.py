@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QToolButton
 
-from isinglab.app.correlation_panel import CorrelationPanel, CorrelationScan
-from isinglab.app.panel_base import AnalysisPanel
+from isinglab.app.panels.correlation import CorrelationPanel, CorrelationScan
+from isinglab.app.panels.base import AnalysisPanel
 from isinglab.core import correlation as corr
 from isinglab.core import exact
 from isinglab.core.backends import make_sampler
@@ -105,19 +105,19 @@ def test_panel_builds(panel):
 def test_snapshots_give_fits_and_xi_points(panel, qtbot):
     source = Feed(temperature=2.6)
     feed(panel, qtbot, source, 60)
-    qtbot.waitUntil(lambda: panel.update_ is not None and panel.update_.result is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.latest_update is not None and panel.latest_update.result is not None, timeout=WAIT_MS)
     panel.refresh()
-    res = panel.update_.result
+    res = panel.latest_update.result
     assert res.size == 16 and res.temperature == pytest.approx(2.6)
     x, y = panel.g_points.getData()  # the displayed data, log10 on the log-y axis
     ok = res.g > 0
     np.testing.assert_allclose(x, res.r[ok])
     np.testing.assert_allclose(y, np.log10(res.g[ok]))
     assert len(panel.c_fit.getData()[0]) > 0 and res.fit_exp is not None
-    assert panel.update_.n <= 60 - 4  # the first 10 sweeps after the T change do not count
+    assert panel.latest_update.n <= 60 - 4  # the first 10 sweeps after the T change do not count
     source.set_temperature(3.0)  # leaving the bin analyses it once more: its point stays
     feed(panel, qtbot, source, 30)
-    qtbot.waitUntil(lambda: len(panel.update_.points["xi_2nd"][0]) >= 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(panel.latest_update.points["xi_2nd"][0]) >= 1, timeout=WAIT_MS)
     panel.refresh()
     t, xi = panel.xi_points["xi_2nd"].getData()
     assert t[0] == pytest.approx(2.6) and 1.0 < xi[0] < 16.0
@@ -148,12 +148,12 @@ def test_on_snapshot_never_blocks(qtbot):
 def test_warnings_for_small_data_and_finite_size(panel, qtbot):
     source = Feed(temperature=exact.TC)
     feed(panel, qtbot, source, 12)
-    qtbot.waitUntil(lambda: panel.update_ is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.latest_update is not None, timeout=WAIT_MS)
     panel.refresh()
     text = panel.warning_label.text()
     assert "too few data" in text and "L/4" in text
     feed(panel, qtbot, source, 30)
-    qtbot.waitUntil(lambda: panel.update_.result is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.latest_update.result is not None, timeout=WAIT_MS)
     panel.refresh()
     assert "finite-size" in panel.warning_label.text()
     assert "too few data for a fit:" not in panel.warning_label.text()
@@ -162,14 +162,14 @@ def test_warnings_for_small_data_and_finite_size(panel, qtbot):
 def test_log_log_and_clear(panel, qtbot):
     source = Feed(temperature=2.8)
     feed(panel, qtbot, source, 30)
-    qtbot.waitUntil(lambda: panel.update_ is not None and panel.update_.result is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.latest_update is not None and panel.latest_update.result is not None, timeout=WAIT_MS)
     qtbot.mouseClick(panel.loglog_button, Qt.LeftButton)
     assert panel.g_plot.ctrl.logXCheck.isChecked() and panel.g_plot.ctrl.logYCheck.isChecked()
-    res = panel.update_.result
+    res = panel.latest_update.result
     x, _ = panel.g_points.getData()  # log10 r: r = 0 has no place on a log axis
     np.testing.assert_allclose(x, np.log10(res.r[(res.g > 0) & (res.r > 0)]))
     qtbot.mouseClick(panel.findChild(QToolButton, "clearCorrelationsButton"), Qt.LeftButton)
-    assert panel.update_ is None and len(panel.g_points.getData()[0] or []) == 0
+    assert panel.latest_update is None and len(panel.g_points.getData()[0] or []) == 0
     feed(panel, qtbot, source, 1)
     assert len(panel.scan) == 1  # the worker cleared before adding
 

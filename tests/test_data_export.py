@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from isinglab.app import data_export
+from isinglab.app.output import data_export
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
+from isinglab.app.panels.blocks import FlowKey
+from isinglab.app.panels.contract import DataSet
 from isinglab.core.rg.couplings import CouplingFit
 from isinglab.core.rg.flow import FlowLevel
 
@@ -57,8 +59,10 @@ def test_export_data_writes_every_available_set(window, tmp_path, monkeypatch):
     window.observables.clear()
     window.observables.add_trace(np.arange(80.0), e, m)
     window.observables.add_samples(t, e, m)
-    monkeypatch.setattr(data_export, "rg_levels", lambda w: _levels())
-    monkeypatch.setattr(data_export, "network_results", lambda w: {"pl_fit": {"couplings": {"nn": 0.4}}})
+    blocks = window.panels["blocksDock"]  # fitted levels as the panel keeps them
+    monkeypatch.setattr(blocks, "_flow_levels", (FlowKey(32, 2.3, 1.0, 0.0, blocks.rule, 2), _levels()))
+    monkeypatch.setattr(window.panels["networkDock"], "data_sets", lambda: [DataSet(
+        "network", "learned coefficients", None, document={"pl_fit": {"couplings": {"nn": 0.4}}}, formats=("json",))])
     written = data_export.export_data(window, str(tmp_path))
     names = sorted(os.path.basename(p) for p in written)
     assert names == sorted(["observables_series.csv", "observables_series.npz", "tscan.csv", "tscan.npz",

@@ -3,8 +3,8 @@ rate sets the display timer and is kept in the settings, a bad saved value means
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from isinglab.app.display_rate import SETTINGS_KEY
-from isinglab.app.lattice_view import is_software_renderer
+from isinglab.app.window.display_rate import SETTINGS_KEY
+from isinglab.app.lattice.gl_support import is_software_renderer
 from isinglab.core.params import ModelParams
 
 PARAMS = ModelParams(size=32, temperature=2.5, seed=1)
@@ -48,7 +48,7 @@ def test_a_chosen_rate_is_applied_and_kept(open_window, qtbot):
 
 
 def test_a_bad_saved_rate_means_auto(open_window):
-    from isinglab.app.settings import open_settings
+    from isinglab.app.window.settings import open_settings
     settings, _ = open_settings()
     settings.setValue(SETTINGS_KEY, "ludicrous")
     settings.sync()

@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QMenu
 
-from isinglab.app import export
-from isinglab.app.lattice_view import COLOR_SCHEMES
+from isinglab.app.output import export
+from isinglab.app.lattice.colours import COLOR_SCHEMES
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from isinglab.app import export, figure_command
-from isinglab.app.main_window import MainWindow
+from isinglab.app.output import export
+
+from isinglab.app.commands import figure as figure_command
+from isinglab.app.window.main_window import MainWindow
 from isinglab.core.cli import main
 from isinglab.core.params import ModelParams
 

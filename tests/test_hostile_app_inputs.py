@@ -7,7 +7,7 @@ encodings, truncated JSON) and fed to `isinglab figure --from`, `figure --scene`
 and core.scenes.load_scene. Table-driven and property-based for the numeric options of figure,
 movie, self-test and gui. Every hostile strategy generates only inputs that must be refused (a
 valid one would start real work); valid but long jobs are generated with a margin above the
-work limit. Commands run in-process (`isinglab.app.entry.main`) where they stop before Qt
+work limit. Commands run in-process (`isinglab.app.commands.entry.main`) where they stop before Qt
 starts, in a subprocess where Qt's platform choice matters.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from isinglab.app import entry
+from isinglab.app.commands import entry
 from isinglab.core import json_files, scenes
 from isinglab.core.errors import IsingLabError
 from isinglab.core.limits import MAX_WORK_SECONDS, estimate_seconds
@@ -298,7 +298,7 @@ def sidecars_with_hostile_scene(draw):
 # ------------------------------------------------------------------------------ the base files are valid
 
 def test_the_bases_are_valid(tmp_path):
-    from isinglab.app.figure_command import load_sidecar
+    from isinglab.app.commands.figure import load_sidecar
     (tmp_path / "s.json").write_text(json.dumps(SCENE))
     scenes.load_scene(str(tmp_path / "s.json"))
     (tmp_path / "c.json").write_text(json.dumps(SIDECAR))
@@ -609,7 +609,7 @@ def test_bad_output_paths_are_refused_before_work(capsys, tmp_path, index):
 def _run(argv, env_changes, timeout=120):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env.update(env_changes)
-    return subprocess.run([sys.executable, "-m", "isinglab.app.entry", *argv], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "isinglab.app.commands.entry", *argv], capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 

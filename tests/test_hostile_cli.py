@@ -511,7 +511,7 @@ def test_save_to_a_non_file_is_refused_before_sampling(capsys, tmp_path, target)
 
 # --------------------------------------------------------------------------- the real console script
 
-SCRIPT = [sys.executable, "-m", "isinglab.app.entry"]
+SCRIPT = [sys.executable, "-m", "isinglab.app.commands.entry"]
 
 
 @pytest.mark.parametrize("argv", [

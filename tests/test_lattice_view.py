@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from isinglab.app.lattice_view import (
-    COLOR_SCHEMES, TOOLTIP, LatticeView, block_up_fraction, blocks_shape, overlay_codes,
-)
+from isinglab.app.lattice.colours import COLOR_SCHEMES
+from isinglab.app.lattice.downsample import block_up_fraction, blocks_shape, overlay_codes
+from isinglab.app.lattice.view import TOOLTIP, LatticeView
 
 UP, DOWN = (np.array(c) for c in COLOR_SCHEMES["classic"])
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -305,7 +305,7 @@ def gl_display():
 @pytest.mark.gl
 def test_gl_view_shows_two_halves(gl_display):
     r = run_gl("""
-        from isinglab.app.lattice_view import LatticeView
+        from isinglab.app.lattice.view import LatticeView
         view = LatticeView()
         view.resize(400, 400)
         result["backend"], result["reason"] = view.backend, view.fallback_reason
@@ -340,7 +340,7 @@ def test_gl_view_shows_two_halves(gl_display):
 @pytest.mark.gl
 def test_gl_downsamples_8192(gl_display):
     r = run_gl("""
-        from isinglab.app.lattice_view import LatticeView
+        from isinglab.app.lattice.view import LatticeView
         s = np.full((8192, 8192), -1, np.int8); s[:, :4096] = 1
         view = LatticeView(max_texture_size=1024)
         view.resize(400, 400); view.show()
@@ -376,7 +376,7 @@ def test_gl_downsamples_8192(gl_display):
 @pytest.mark.gl
 def test_gl_overlays_toggle(gl_display):
     r = run_gl("""
-        from isinglab.app.lattice_view import LatticeView
+        from isinglab.app.lattice.view import LatticeView
         view = LatticeView()
         view.resize(400, 400); view.show()
         s = np.full((64, 64), -1, np.int8); s[:, :32] = 1
@@ -417,7 +417,7 @@ def test_gl_view_presents_its_own_window(gl_display):
     it presents reaches the screen."""
     r = run_gl(SCREEN_GRAB + textwrap.dedent("""
         from PySide6.QtOpenGL import QOpenGLWindow
-        from isinglab.app.lattice_view import LatticeView
+        from isinglab.app.lattice.view import LatticeView
         view = LatticeView()
         view.resize(400, 400); view.show()
         s = np.full((64, 64), -1, np.int8); s[:, :32] = 1
@@ -444,7 +444,7 @@ def test_gl_canvas_window_in_the_main_window(gl_display):
         os.environ["ISINGLAB_CONFIG_DIR"] = tempfile.mkdtemp()
         from PySide6.QtCore import Qt
         from PySide6.QtTest import QTest
-        from isinglab.app.main_window import MainWindow
+        from isinglab.app.window.main_window import MainWindow
         from isinglab.core.params import ModelParams
         win = MainWindow(ModelParams(size=64, temperature=2.0).validated())
         win.show()
@@ -487,11 +487,12 @@ def test_gl_view_falls_back_to_vispys_own_canvas(gl_display):
     """Should vispy's internals change so that the window canvas cannot be built, the view
     uses vispy's stock (QOpenGLWidget) canvas and still shows the lattice."""
     r = run_gl("""
-        import isinglab.app.lattice_view as lv
+        import isinglab.app.lattice.vispy_backend as vb
+        from isinglab.app.lattice.view import LatticeView
         def broken(**kwargs):
             raise AttributeError("vispy changed")
-        lv.make_window_canvas = broken
-        view = lv.LatticeView()
+        vb.make_window_canvas = broken
+        view = LatticeView()
         view.resize(400, 400); view.show()
         s = np.full((64, 64), -1, np.int8); s[:, :32] = 1
         img = show_and_draw(view, s)

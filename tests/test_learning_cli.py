@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from isinglab.app.entry import main
+from isinglab.app.commands.entry import main
 
 
 def run(capsys, *argv):

@@ -11,8 +11,8 @@ import torch
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QDockWidget, QSlider
 
-from isinglab.app.main_window import MainWindow
-from isinglab.app.settings import settings_path
+from isinglab.app.window.main_window import MainWindow
+from isinglab.app.window.settings import settings_path
 from isinglab.core.params import ModelParams
 
 
@@ -28,7 +28,7 @@ def test_window_has_the_named_docks(window):
 
 def test_visible_analysis_panels_receive_snapshots(window, qtbot):
     got = []
-    panel = window.panels[0]
+    panel = window.analysis_panels[0]
     panel.on_snapshot = got.append
     window.docks[panel.dock_name].raise_()
     window.actions_["run"].setChecked(True)
@@ -139,7 +139,7 @@ def test_close_while_running_ends_the_engine_thread_within_a_second(qtbot):
 
 def _run_cli(args, env_extra=None, timeout=120):
     env = dict(os.environ, **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "isinglab.app.entry", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "isinglab.app.commands.entry", *args], capture_output=True,
                           text=True, timeout=timeout, env=env)
 
 

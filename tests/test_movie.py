@@ -5,7 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from isinglab.app import movie, movie_command
+from isinglab.app.output import movie
+
+from isinglab.app.commands import movie as movie_command
 from isinglab.core.cli import main as cli_main
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
@@ -111,7 +113,7 @@ def test_cli_movie_and_its_errors(tmp_path, scene_file, capsys):
 
 
 def test_gui_scene_movie_and_live_recording(qtbot, tmp_path, scene_file):
-    from isinglab.app.main_window import MainWindow
+    from isinglab.app.window.main_window import MainWindow
     win = MainWindow(ModelParams(size=32, temperature=2.5, seed=1), no_gl=True)
     qtbot.addWidget(win)
     win.show()

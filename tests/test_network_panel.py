@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject
 
-from isinglab.app.network_panel import NetworkPanel
-from isinglab.app.panel_base import AnalysisPanel
+from isinglab.app.panels.network import NetworkPanel
+from isinglab.app.panels.base import AnalysisPanel
 from isinglab.core.engine import Snapshot
 from isinglab.core.learning.datasets import generate
 from isinglab.core.params import ModelParams

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
-from isinglab.app.observables_panel import TRACE_LENGTH, ObservablesPanel
+from isinglab.app.panels.observables import TRACE_LENGTH, ObservablesPanel
 from isinglab.core import exact
 
 WAIT_MS = 20000  # a Kaufman job may queue behind another panel's

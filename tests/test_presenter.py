@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar
 
-from isinglab.app import presenter as presenter_mod
+from isinglab.app.lecture import presenter as presenter_mod
 from isinglab.core import exact
 from isinglab.core.params import ModelParams
 

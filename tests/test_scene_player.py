@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QAction
 
-from isinglab.app import scene_player
+from isinglab.app.lecture import scene_player
 from isinglab.core import scenes
 from isinglab.core.params import ModelParams
 

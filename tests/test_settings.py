@@ -13,8 +13,8 @@ import textwrap
 import pytest
 from PySide6.QtCore import QByteArray, QSettings
 
-from isinglab.app.main_window import MainWindow
-from isinglab.app.settings import Settings, open_settings, parse_settings, settings_path
+from isinglab.app.window.main_window import MainWindow
+from isinglab.app.window.settings import Settings, open_settings, parse_settings, settings_path
 from isinglab.core.params import ModelParams
 
 KEYS = ("window/geometry", "window/state", "display/rate")
@@ -88,7 +88,7 @@ def test_payload_does_not_run_in_a_fresh_process(tmp_path):
         s.sync()
     """)
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
-    r = subprocess.run([sys.executable, "-m", "isinglab.app.entry", "gui", "-L", "16", "--no-gl",
+    r = subprocess.run([sys.executable, "-m", "isinglab.app.commands.entry", "gui", "-L", "16", "--no-gl",
                         "--run-seconds", "0.5"], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert not marker.exists()

@@ -154,7 +154,7 @@ def test_lattice_too_big_for_the_gpu_is_refused_before_allocating(monkeypatch):
 
 
 def test_cli_cuda_without_gpu_exits_2(capsys, monkeypatch):
-    from isinglab.app.entry import main
+    from isinglab.app.commands.entry import main
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert main(["simulate", "--backend", "torch", "--device", "cuda", "--size", "8"]) == 2
@@ -165,7 +165,7 @@ def test_cli_cuda_without_gpu_exits_2(capsys, monkeypatch):
 def test_cli_bench_and_simulate_with_torch(capsys, monkeypatch):
     import json
 
-    from isinglab.app.entry import main
+    from isinglab.app.commands.entry import main
 
     monkeypatch.setenv(tb.FUSED_ENV, "0")
     assert main(["bench", "--backend", "torch", "--device", "cpu", "-L", "32", "--seconds", "0.2", "--json"]) == 0

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from isinglab.app.blocks_panel import BlocksPanel
-from isinglab.app.main_window import MainWindow
-from isinglab.app.network_panel import NetworkPanel
+from isinglab.app.panels.blocks import BlocksPanel
+from isinglab.app.window.main_window import MainWindow
+from isinglab.app.panels.network import NetworkPanel
 from isinglab.core.params import ModelParams
 
 WAIT_MS = 60000
@@ -104,8 +104,8 @@ def test_close_takes_under_a_second_with_every_long_job_running(qtbot, tmp_path)
     win.show()
     qtbot.waitExposed(win)
     win.actions_["run"].setChecked(True)
-    blocks = next(p for p in win.panels if isinstance(p, BlocksPanel))
-    net = next(p for p in win.panels if isinstance(p, NetworkPanel))
+    blocks = next(p for p in win.analysis_panels if isinstance(p, BlocksPanel))
+    net = next(p for p in win.analysis_panels if isinstance(p, NetworkPanel))
     win.docks[blocks.dock_name].raise_()
 
     blocks.start_mcrg(size=64)

@@ -1,5 +1,5 @@
 """The headless `isinglab` command line. Imports no Qt: the app adds its commands through
-`extra_commands` and `hooks` (see isinglab.app.entry)."""
+`extra_commands` and `hooks` (see isinglab.app.commands.entry)."""
 from __future__ import annotations
 
 import argparse

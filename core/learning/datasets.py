@@ -11,7 +11,6 @@ cold class share one sign of m, and a classifier learns that accident instead of
 """
 from __future__ import annotations
 
-import importlib.util
 import io
 import math
 import os
@@ -28,10 +27,10 @@ import numpy as np
 
 from ..backends import make_sampler
 from ..errors import IsingLabError
-from ..exact import TC
 from ..limits import MAX_FILE_BYTES, check_memory
 from ..params import (ALGORITHMS, EXACT_MIN_SIZE, MAX_SEED, MAX_SIZE, ModelParams, check_coupling, check_field,
                       check_ratio, check_seed, check_temperature)
+from ..sampling import Chain, auto_algorithm, cluster_backend_available  # noqa: F401 (re-exported)
 from ..stats import tau_int
 from ..tasks import TaskState
 from .operators import energies
@@ -44,6 +43,7 @@ SINGLE_THREAD_MAX_L = 64  # below this a parallel kernel's thread start-up costs
 MAX_SAMPLES = 1_000_000
 MAX_CLASSES = 256
 CACHE_SIZE = 4
+PILOT_CHECK_EVERY = 256  # pilot sweeps between cancellation checks
 
 
 @dataclass(frozen=True)
@@ -196,17 +196,11 @@ def check_samples(n) -> int:
 
 # ----------------------------------------------------------------------------- sampling
 
-def cluster_backend_available() -> bool:
-    return importlib.util.find_spec("isinglab.core.backends.numba_cluster") is not None
-
-
 def choose_algorithm(temperature: float, coupling: float, field: float, algorithm: str = "auto") -> str:
-    """Wolff near T_c at h = 0 (when the cluster backend exists), Metropolis elsewhere."""
-    if algorithm != "auto":
-        return algorithm
-    lo, hi = CLUSTER_WINDOW
-    near = lo <= temperature / (abs(coupling) * TC) <= hi if coupling else False
-    return "wolff" if near and field == 0.0 and cluster_backend_available() else "metropolis"
+    """core.sampling.auto_algorithm with this module's policy: Wolff near T_c (T / (|J| T_c) in
+    CLUSTER_WINDOW) at h = 0 when the cluster backend exists, Metropolis elsewhere."""
+    params = ModelParams(temperature=temperature, coupling=coupling, field=field)
+    return auto_algorithm(params, algorithm, window=CLUSTER_WINDOW, local="metropolis")
 
 
 def class_seed(seed: int, k: int) -> int:
@@ -214,28 +208,34 @@ def class_seed(seed: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
-def _spacing(sampler, pilot: int) -> tuple[int, float]:
-    """Sweeps between kept samples: ceil(2 tau_int) of the slower of e and |m|."""
-    e = np.empty(pilot)
-    m = np.empty(pilot)
-    for k in range(pilot):
-        sampler.sweep(1)
-        e[k], m[k] = sampler.bond_sum_and_magnetisation()
+def _spacing(e: np.ndarray, m: np.ndarray) -> tuple[int, float]:
+    """Sweeps between kept samples: ceil(2 tau_int) of the slower of e and |m| (pilot series)."""
     tau = max(tau_int(e).tau, tau_int(np.abs(m)).tau, 0.5)
     return int(min(max(1, math.ceil(2.0 * tau)), MAX_SPACING)), float(tau)
 
 
-def _sample_class(params: ModelParams, n: int, flip_rng, report, thermalize: int, pilot: int):
-    sampler = make_sampler(params, initial="random")
-    sampler.sweep(thermalize)
+def _sample_class(params: ModelParams, n: int, flip_rng, report, thermalize: int, pilot: int, task=None):
+    """Thermalise, a pilot run for the spacing, then n configurations ceil(2 tau) sweeps apart
+    (core.sampling.Chain; `task` is polled for cancellation, `report(kept)` shows progress)."""
+    chain = Chain(make_sampler(params, initial="random"), task)
+    chain.thermalise(thermalize)
     report(0)
-    spacing, tau = _spacing(sampler, pilot)
+    e = np.empty(pilot)
+    m = np.empty(pilot)
+
+    def record(s, k):
+        e[k], m[k] = s.bond_sum_and_magnetisation()
+
+    chain.measure(pilot, 1, record, check_every=PILOT_CHECK_EVERY)
+    spacing, tau = _spacing(e, m)
     out = np.empty((n, params.size, params.size), dtype=np.int8)
-    for k in range(n):
-        sampler.sweep(spacing)
-        sampler.spins(out=out[k])
+
+    def keep(s, k):
+        s.spins(out=out[k])
         if k % 64 == 63:
             report(k + 1)
+
+    chain.measure(n, spacing, keep, check_every=64)
     if params.field == 0.0:  # the exact Z2 move (see the module docstring)
         out *= np.where(flip_rng.random(n) < 0.5, -1, 1).astype(np.int8)[:, None, None]
     return out, spacing, tau
@@ -285,7 +285,7 @@ def generate(size: int, temperatures, samples: int, coupling: float = 1.0, field
             def report(done, k=k, t=params.temperature):
                 frac = (k + 0.1 + 0.9 * done / n) / len(temps)  # thermalise + pilot ~ first tenth
                 task.progress(frac, f"T = {t:g}: {done}/{n}")
-            x, sp, tau = _sample_class(params, n, flip_rng, report, thermalize, pilot)
+            x, sp, tau = _sample_class(params, n, flip_rng, report, thermalize, pilot, task)
             spins.append(x)
             spacing.append(sp)
             taus.append(tau)

@@ -40,7 +40,7 @@ def baseline_flips_per_ns(size, seconds):
 def cold_and_warm_start(size):
     out = []
     for _ in range(2):
-        res = subprocess.run([sys.executable, "-m", "isinglab.app.entry", "bench", "--size", str(size),
+        res = subprocess.run([sys.executable, "-m", "isinglab.app.commands.entry", "bench", "--size", str(size),
                               "--seconds", "0.2", "--json"], capture_output=True, text=True, check=True)
         out.append(json.loads(res.stdout)["first_sweep_s"])
     return out

@@ -77,7 +77,7 @@ def bench_panel(seconds=12.0, size=1024):
     import isinglab.app.qt  # noqa: F401
     from PySide6.QtWidgets import QApplication
 
-    from isinglab.app.correlation_panel import CorrelationPanel
+    from isinglab.app.panels.correlation import CorrelationPanel
     from isinglab.core.engine import Engine
 
     app = QApplication.instance() or QApplication([])
@@ -113,7 +113,7 @@ def bench_panel(seconds=12.0, size=1024):
     sweeps = engine.latest().sweeps
     engine.stop()
     panel.shutdown()
-    u = panel.update_
+    u = panel.latest_update
     n_points = len(u.points["xi_exp"][0]) if u else 0
     print(f"panel L = {size}, {seconds:.0f} s, T stepped 2.0 .. 2.9: on_snapshot median "
           f"{statistics.median(calls) * 1e3:.3f} ms, max {max(calls) * 1e3:.2f} ms over {len(calls)} frames; "

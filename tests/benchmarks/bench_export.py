@@ -14,8 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def main() -> int:
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication([])
-    from isinglab.app import export
-    from isinglab.app.main_window import MainWindow
+    from isinglab.app.output import export
+    from isinglab.app.window.main_window import MainWindow
     from isinglab.core.params import ModelParams
 
     win = MainWindow(ModelParams(size=256, temperature=2.3, seed=1))

@@ -29,8 +29,8 @@ def _drawn_per_second(app, win, seconds: float) -> tuple[float, float]:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="isinglab-movie-bench-") as tmp:
         os.environ["ISINGLAB_CONFIG_DIR"] = tmp  # default layout
-        from isinglab.app.application import make_app
-        from isinglab.app.main_window import MainWindow
+        from isinglab.app.window.application import make_app
+        from isinglab.app.window.main_window import MainWindow
         from isinglab.core.params import ModelParams
 
         app = make_app()

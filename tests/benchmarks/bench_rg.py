@@ -51,7 +51,7 @@ def bench_transforms(repeats):
 
 def bench_panel_frame(repeats):
     """What the panel's worker does per frame at L = 1024: 4 levels, uint8 images, histograms."""
-    from isinglab.app.blocks_panel import level_images  # imports Qt bindings, no window
+    from isinglab.app.panels.blocks import level_images  # imports Qt bindings, no window
     spins = critical_lattice(1024)
     acc = FlowAccumulator(1024, 2, 4, "majority")
     wall, cpu = best_of(repeats, lambda: level_images(spins, 2, "majority", 4, 1))
@@ -64,7 +64,7 @@ def bench_panel_frame(repeats):
 def bench_mcrg(size, runs, seed0):
     failures = 0
     for r in range(runs):
-        cmd = [sys.executable, "-m", "isinglab.app.entry", "rg", "--estimate-tc", "--size", str(size),
+        cmd = [sys.executable, "-m", "isinglab.app.commands.entry", "rg", "--estimate-tc", "--size", str(size),
                "--seed", str(seed0 + r), "--json"]
         t0 = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout

@@ -47,8 +47,8 @@ def main() -> int:
         os.environ["ISINGLAB_CONFIG_DIR"] = config  # default layout, no saved settings
         from PySide6.QtCore import QEventLoop, QTimer
 
-        from isinglab.app.application import make_app
-        from isinglab.app.main_window import MainWindow
+        from isinglab.app.window.application import make_app
+        from isinglab.app.window.main_window import MainWindow
         from isinglab.core.params import ModelParams
 
         app = make_app()

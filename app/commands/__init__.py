@@ -1,0 +1,1 @@
+"""Entry point and the gui / figure / movie / self-test / bench --gui commands."""

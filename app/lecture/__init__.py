@@ -1,0 +1,1 @@
+"""Lecture features: scene player, presenter mode."""

@@ -1,0 +1,1 @@
+"""Everything that writes files: figures, sidecars, data, movies, screenshots."""

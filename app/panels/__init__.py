@@ -1,0 +1,1 @@
+"""Analysis panels (observables, blocks, correlation, network), their contract and workers."""

@@ -1,0 +1,1 @@
+"""The main window: actions, controls, settings, start-up."""
