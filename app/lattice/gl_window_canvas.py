@@ -11,7 +11,7 @@ on the 2-core test machine, a SceneCanvas with the lattice visual took 0.65-0.66
 
 The canvas is vispy's own Qt backend with the few QWidget calls it makes mapped onto QWindow.
 It relies on vispy's Qt backend module and `Canvas.create_native`; if either changes, building
-it fails and the caller uses vispy's stock canvas (tests/test_lattice_view.py checks this
+it fails and the caller uses vispy's stock canvas (tests/app/test_lattice_view.py checks this
 canvas is the one in use).
 """
 from __future__ import annotations

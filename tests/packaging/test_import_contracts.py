@@ -3,7 +3,7 @@ import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 FORBIDDEN = ("PySide6", "PyQt5", "PyQt6", "qtpy", "pyqtgraph", "vispy", "superqt", "isinglab.app")
 LINT = pathlib.Path(sys.executable).with_name("lint-imports")
 

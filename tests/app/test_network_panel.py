@@ -1,11 +1,8 @@
 """NetworkPanel: dataset -> training (live) -> Bayes analysis; pseudo-likelihood; gate; bad input."""
-import ctypes
-import sys
 import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject
 
 from isinglab.app.panels.network import NetworkPanel
 from isinglab.app.panels.base import AnalysisPanel
@@ -16,27 +13,7 @@ from isinglab.core.params import ModelParams
 WAIT_MS = 60000
 
 
-def _loses_none_references() -> bool:
-    """PySide6 6.12's abi3 wheels under Python 3.11 drop a reference to None on every void Qt call
-    (see test_observables_panel.py): an environment bug that would abort the interpreter mid-test."""
-    probe = QObject()
-    before = sys.getrefcount(None)
-    for _ in range(50):
-        probe.setObjectName("x")
-    return before - sys.getrefcount(None) >= 50
-
-
-_KEEP = []
-_LOSES = _loses_none_references()
-
-
-@pytest.fixture(autouse=True)
-def _keep_singletons_alive():
-    if _LOSES:
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(_KEEP))
-        for obj in (None, True, False):
-            _KEEP.extend([obj] * max(0, 200_000 - sys.getrefcount(obj)))
-    yield
+pytestmark = pytest.mark.usefixtures("refcount_headroom")  # tests/app/conftest.py
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import pathlib
 import tomllib
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 MAPPING = {"core": "isinglab.core", "app": "isinglab.app", "resources": "isinglab.resources"}
 
 

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_desktop_entry_and_icons_are_valid():

@@ -19,7 +19,7 @@ from isinglab.app.lattice.downsample import block_up_fraction, blocks_shape, ove
 from isinglab.app.lattice.view import TOOLTIP, LatticeView
 
 UP, DOWN = (np.array(c) for c in COLOR_SCHEMES["classic"])
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def halves(size, axis=1):

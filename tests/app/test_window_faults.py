@@ -1,6 +1,6 @@
 """Faults in the window: a simulation process that dies is restarted (by itself once, then from
 a banner that stays until acknowledged) with its shared memory removed at once; closing takes
-under a second whatever runs. (The engine's side of it: tests/test_engine_process.py.)"""
+under a second whatever runs. (The engine's side of it: tests/core/test_engine_process.py.)"""
 import json
 import os
 import signal

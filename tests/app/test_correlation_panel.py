@@ -1,11 +1,9 @@
 """CorrelationPanel: snapshots in, fits and xi(T) points out, never blocking the GUI thread."""
-import ctypes
-import sys
 import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
 from isinglab.app.panels.correlation import CorrelationPanel, CorrelationScan
@@ -19,27 +17,7 @@ from isinglab.core.params import ModelParams
 WAIT_MS = 20000
 
 
-def _pyside_drops_refs() -> bool:
-    """PySide6 6.12 abi3 wheels on Python < 3.12 lose a reference to None per void Qt call and
-    abort the interpreter after a few thousand (see test_observables_panel.py). Environment bug."""
-    obj = QObject()
-    before = sys.getrefcount(None)
-    for _ in range(100):
-        obj.setObjectName("probe")
-    return before - sys.getrefcount(None) >= 100
-
-
-_PINNED = []
-_DROPS_REFS = _pyside_drops_refs()
-
-
-@pytest.fixture(autouse=True)
-def _refcount_headroom():
-    if _DROPS_REFS:  # keep the interpreter alive so these tests test the panel
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(_PINNED))
-        for obj in (None, True, False):
-            _PINNED.extend([obj] * max(0, 200_000 - sys.getrefcount(obj)))
-    yield
+pytestmark = pytest.mark.usefixtures("refcount_headroom")  # tests/app/conftest.py
 
 
 class Feed:
