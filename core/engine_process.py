@@ -2,272 +2,39 @@
 
 Why a process: in a thread of the GUI process the simulation waits for Python's lock, which the
 GUI thread holds while Qt paints and draws. In its own process it has its own interpreter, and
-the GUI process only receives snapshots (the GUI benchmark's sim_ratio went from 0.27-0.33 to
-0.30-0.40 on the 2-core test machine; fps and latency improved too). It runs at a lower
-priority, so that the window's short bursts of work preempt it.
+the GUI process only receives snapshots (sim_ratio, fps and latency all improved: the figures are
+in docs/performance.md, "How sim_ratio got here").
 
-How: the child runs an ordinary `Engine` loop on its main thread (the only thread there that
-runs kernels) and serves requests on a second one. Requests go to it through a pipe in order, so the
-request serial numbers agree on both sides. Each published snapshot is written to one of
-`SLOTS` shared-memory slots (spins, and the cluster mask as bits for cluster algorithms) and
-announced on a second pipe with its metadata and the measurements taken since; a receiver
-thread here copies the slot into a private, read-only array. A slot carries a sequence number written
-before and after its data, so a slot that was overwritten while it was copied is detected and
-the snapshot skipped (the next one follows within a frame).
+This module is the parent's side, `ProcessEngine`: it sends requests to the child (engine_child)
+through a pipe, and a receiver thread here copies each announced snapshot out of the
+shared-memory slots (engine_slots) into a private, read-only array.
 
 When the child dies (killed, crashed) the receiver reaps it and removes its block at once (the
-child cannot), and `restart()` starts a new child from the last snapshot. Only the child, which
-creates the blocks, registers them with the resource tracker (shared with this process): this
-side maps them without registering, so the two never disagree ('leaked shared_memory' warnings
-at exit), and removes a block only for a child that can no longer do it itself.
+child cannot), and `restart()` starts a new child from the last snapshot.
 """
 from __future__ import annotations
 
 import collections
-import gc
-import mmap
 import multiprocessing as mp
 import os
-import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import replace
-from multiprocessing import shared_memory
 
 import numpy as np
 
 from .backends import check_backend
 from .backends.base import initial_spins
 from .engine import Measurement, Snapshot, SnapshotFeed
+from .engine_child import child_main
+from .engine_slots import Slots, unlink_orphan
 from .errors import IsingLabError
 from .observables import energy_magnetisation
 from .params import ModelParams
 
-SLOTS = 3  # with <= 120 publishes/s a slot is rewritten after 25 ms at the soonest
-_HEADER = 16  # two int64 sequence numbers around each slot's data
 
-
-# ------------------------------------------------------------------ shared slots (both sides)
-def _needed_bytes(size: int) -> int:
-    return SLOTS * (_HEADER + size * size + -(-size * size // 8))
-
-
-def _check_room(size: int) -> None:
-    """A full /dev/shm would kill the writer with SIGBUS: refuse with a message instead."""
-    try:
-        free = shutil.disk_usage("/dev/shm").free
-    except OSError:
-        return  # no /dev/shm (not Linux): the OS allocates the block
-    need = _needed_bytes(size)
-    if need > free:
-        raise IsingLabError(f"not enough shared memory for L = {size}: {need / 2**20:.0f} MB needed "
-                            f"in /dev/shm, {free / 2**20:.0f} MB free; choose a smaller L")
-
-
-class _Mapping:
-    """The child's block mapped here without registering it with the resource tracker (which
-    SharedMemory(name) does before Python 3.13; the tracker keeps one entry per name, so a
-    registration arriving after the child's own unlink was left over as a 'leak' at exit)."""
-
-    def __init__(self, name: str):
-        import _posixshmem
-        fd = _posixshmem.shm_open("/" + name, os.O_RDWR, mode=0o600)
-        try:
-            self._mmap = mmap.mmap(fd, os.fstat(fd).st_size)
-        finally:
-            os.close(fd)
-        self.buf = memoryview(self._mmap)
-
-    def close(self) -> None:
-        self.buf.release()  # BufferError while a view is still exported, as SharedMemory's
-        self._mmap.close()
-
-
-def _attach(name: str):
-    if os.name != "posix":
-        return shared_memory.SharedMemory(name)  # no resource tracker: nothing to avoid
-    if sys.version_info >= (3, 13):
-        return shared_memory.SharedMemory(name, track=False)
-    return _Mapping(name)
-
-
-def _unlink_orphan(name: str) -> None:
-    """Remove the block of a child that can no longer do it (died, or was terminated), with its
-    entry in the resource tracker: what the child's own unlink would have done."""
-    if os.name != "posix":
-        return  # Windows frees a block with its last handle
-    import _posixshmem
-    from multiprocessing import resource_tracker
-    try:
-        _posixshmem.shm_unlink("/" + name)
-    except FileNotFoundError:
-        return  # the child unlinked it after all (and unregistered it)
-    resource_tracker.unregister("/" + name, "shared_memory")
-
-
-class _Slots:
-    """SLOTS x (header, spins L*L int8, cluster mask packed to bits) in one shared-memory block."""
-
-    def __init__(self, size: int, name: str | None = None):
-        self.size = size
-        self.packed = -(-size * size // 8)
-        self.stride = _HEADER + size * size + self.packed
-        if name is None:  # the child creates (and registers, and unlinks) the block
-            _check_room(size)
-            self.shm = shared_memory.SharedMemory(create=True, size=SLOTS * self.stride)
-        else:
-            self.shm = _attach(name)
-        self.buf = np.ndarray((SLOTS, self.stride), np.uint8, self.shm.buf)
-
-    @property
-    def name(self) -> str:
-        return self.shm.name
-
-    def _seq(self, k: int) -> np.ndarray:
-        return self.buf[k, :_HEADER].view(np.int64)
-
-    def _arrays(self, k: int):
-        n = self.size * self.size
-        row = self.buf[k, _HEADER:]
-        return row[:n].view(np.int8).reshape(self.size, self.size), row[n:]
-
-    def write(self, serial: int, spins: np.ndarray, cluster: np.ndarray | None) -> int:
-        k = serial % SLOTS
-        seq = self._seq(k)
-        seq[0] = -serial  # being written
-        s, c = self._arrays(k)
-        s[...] = spins
-        if cluster is not None:
-            c[...] = np.packbits(cluster, axis=None)
-        seq[1] = serial
-        seq[0] = serial
-        return k
-
-    def read(self, k: int, serial: int, with_cluster: bool):
-        """Private copies of slot k, or None if it no longer holds `serial`."""
-        seq = self._seq(k)
-        if seq[0] != serial:
-            return None
-        s, c = self._arrays(k)
-        spins = s.copy()
-        bits = c.copy() if with_cluster else None
-        if seq[0] != serial or seq[1] != serial:
-            return None  # overwritten while copying
-        if bits is None:
-            return spins, None
-        return spins, np.unpackbits(bits, count=self.size * self.size).astype(np.bool_).reshape(spins.shape)
-
-    def close(self, unlink: bool = False) -> None:
-        self.buf = None
-        try:
-            self.shm.close()
-        except BufferError:  # a view is still exported: the mapping goes with the process
-            pass
-        if unlink:  # even so (an unlinked block is freed once its last mapping is)
-            try:
-                self.shm.unlink()
-            except FileNotFoundError:
-                pass
-
-
-# ------------------------------------------------------------------ the child process
-SIM_NICE = 5  # GUI benchmark: stalls of 47-73 ms at nice 0, 27-52 ms at 5 or 10 (3 runs each)
-
-
-def _lower_priority() -> None:
-    """The window's short bursts of work (a frame, a slider move) should preempt the simulation,
-    not queue behind it; the simulation takes whatever CPU is left."""
-    try:
-        os.nice(SIM_NICE)
-    except (AttributeError, OSError):  # no nice() (Windows): run at normal priority
-        pass
-
-
-def _child_main(commands, events, params, initial, backend, device, settle, chunk_seconds,
-                publish_interval, resume=None):
-    """resume: (spins file or None, sweeps, (snapshot serial, request serial)) for a restart."""
-    from .engine import Engine
-    _lower_priority()
-    slots: _Slots | None = None  # for the current lattice size
-    send_lock = threading.Lock()
-
-    def send(msg):
-        with send_lock:
-            events.send(msg)
-
-    def published(engine, snap):
-        nonlocal slots
-        if slots is None or slots.size != snap.spins.shape[0]:
-            old, slots = slots, _Slots(snap.spins.shape[0])
-            send(("slots", slots.name, slots.size))
-            if old is not None:
-                old.close(unlink=True)
-        k = slots.write(snap.serial, snap.spins, snap.cluster)
-        meta = replace(snap, spins=None, cluster=None)
-        send(("snap", k, meta, snap.cluster is not None, engine.drain_measurements()))
-
-    try:
-        spins, sweeps, serials = None, 0, (0, 0)
-        if resume is not None:
-            path, sweeps, serials = resume
-            if path is not None:
-                try:
-                    spins = np.load(path)
-                finally:
-                    os.unlink(path)
-        engine = Engine(params, initial=initial, chunk_seconds=chunk_seconds,
-                        publish_interval=publish_interval, settle_sweeps=settle, backend=backend,
-                        device=device, on_publish=published, spins=spins, sweeps=sweeps,
-                        serials=serials)
-    except Exception as exc:  # e.g. the backend cannot start: tell the parent, end
-        send(("fatal", f"{type(exc).__name__}: {exc}"))
-        return
-    gc.freeze()  # collections then skip the thousands of objects compiled code left behind
-    server = threading.Thread(target=_serve, args=(engine, commands, send),
-                              name="isinglab-commands", daemon=True)
-    server.start()
-    try:
-        engine.run()
-    finally:
-        if slots is not None:
-            slots.close(unlink=True)
-
-
-def _serve(engine, commands, send) -> None:
-    try:
-        _serve_until_stop(engine, commands, send)
-    finally:
-        engine.stop()
-
-
-def _serve_until_stop(engine, commands, send) -> None:
-    while True:
-        if commands.poll(0.05):
-            try:
-                name, args, kwargs = commands.recv()
-            except EOFError:  # the parent has gone
-                return
-            if name == "stop":
-                return
-            if name == "set":
-                setattr(engine, *args)
-            else:
-                try:
-                    getattr(engine, name)(*args, **kwargs)
-                except IsingLabError as exc:  # validated in the parent; a race is reported
-                    send(("notice", f"Not applied: {exc}", engine.backend))
-        if engine.error:
-            error, engine.error = engine.error, None
-            send(("error", error))
-        if engine.notice:
-            notice, engine.notice = engine.notice, None
-            send(("notice", notice, engine.backend))
-
-
-# ------------------------------------------------------------------ the parent's proxy
 def _initial_snapshot(params: ModelParams, initial: str) -> Snapshot:
     """What the child's engine publishes first, computed here so latest() works at once."""
     spins = initial_spins(params.size, initial, params.seed)
@@ -315,7 +82,7 @@ class ProcessEngine(SnapshotFeed):
         self._lock = threading.Lock()
         self._measurements: collections.deque[Measurement] = collections.deque(maxlen=100000)
         self._latest = _initial_snapshot(params, initial)
-        self._slots: _Slots | None = None
+        self._slots: Slots | None = None
         self._block: str | None = None  # the child's current block, removed here if it dies
         self._spins_file: str | None = None  # of a restart, until the child has read it
         self._publish_interval = publish_interval
@@ -333,7 +100,7 @@ class ProcessEngine(SnapshotFeed):
         self._events, events_out = ctx.Pipe(duplex=False)
         settle, chunk_seconds = self._options
         self._process = ctx.Process(
-            target=_child_main, name="isinglab-simulation", daemon=True,
+            target=child_main, name="isinglab-simulation", daemon=True,
             args=(commands_in, events_out, self._requested, initial, *self._backend, settle,
                   chunk_seconds, self._publish_interval, resume))
         self._child_ends = (commands_in, events_out)  # closed here once the child has them
@@ -402,7 +169,7 @@ class ProcessEngine(SnapshotFeed):
             self._slots.close()
             self._slots = None
         if self._block is not None:
-            _unlink_orphan(self._block)
+            unlink_orphan(self._block)
             self._block = None
 
     def _discard_spins_file(self) -> None:
@@ -525,7 +292,7 @@ class ProcessEngine(SnapshotFeed):
         old = self._slots
         self._block = name
         try:
-            self._slots = _Slots(size, name)
+            self._slots = Slots(size, name)
         except FileNotFoundError:  # replaced again before we got here: the next message says so
             self._slots = None
         if old is not None:

@@ -15,8 +15,6 @@ measurement, once the engine says the state is in equilibrium (snapshot.equilibr
 from __future__ import annotations
 
 import math
-import time
-from typing import NamedTuple
 
 import numpy as np
 
@@ -28,22 +26,18 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPu
                                QVBoxLayout, QWidget)
 
 from isinglab.core import exact
-from isinglab.core.params import ModelParams
-from isinglab.core.rg import FlowAccumulator, block_levels, estimate_tc, max_levels, rg_flow
-from isinglab.core.rg.couplings import COUPLINGS, MIN_SIDE
-from isinglab.core.tasks import Cancelled, TaskState
+from isinglab.core.rg import estimate_tc
+from isinglab.core.tasks import TaskState
 
 from isinglab.app.panels.base import AnalysisPanel
+from isinglab.app.panels.blocks_flow import (MAX_SHOWN, REF_TEMPERATURES, FlowKey, LiveFlow,  # noqa: F401
+                                             couplings_table, fit_job, level_images, reference_job,
+                                             shown_levels)
 from isinglab.app.panels.contract import DataSet
 from isinglab.app.panels.workers import LatestOnlyWorker, TaskRunner
 from isinglab.app import ui as palette
 
-MAX_SHOWN = 5  # lattice + 4 block levels
 LEVEL_PITCH = 1.08  # distance between the level images, in image widths
-FIT_INTERVAL_S = 1.0
-REF_TEMPERATURES = (2.1, exact.TC, 2.5, 3.0)
-REF_SIZE = {2: 64, 3: 81}  # reference flows: 4 levels for b = 2, 3 for b = 3
-REF_SWEEPS = 300
 MCRG_SIZES = {2: (32, 64, 128), 3: (108, 216)}
 MCRG_SNAPSHOTS = 20000
 UP, DOWN = (24, 42, 110), (250, 236, 160)  # the lattice view's classic colours
@@ -51,83 +45,6 @@ LUT = np.array([DOWN, UP], dtype=np.uint8)
 LINE_WIDTH = 2
 COLOURS = {"current": palette.ORANGE, "exact": palette.TEAL}
 REF_COLOURS = (palette.RED, palette.PURPLE, palette.SKY, palette.NAVY)  # red below T_c ... blue above
-
-
-def level_images(spins: np.ndarray, block: int, rule: str, levels: int, stream: int):
-    """(levels as int8 arrays, their uint8 images: 1 = up, 0 = down). Runs on the worker."""
-    lattices = block_levels(spins, block, levels, rule, 0, stream)
-    return lattices, [np.greater(lat, 0).view(np.uint8) for lat in lattices]
-
-
-def shown_levels(size: int, block: int) -> int:
-    return min(MAX_SHOWN - 1, max_levels(size, block, 1))
-
-
-class FlowKey(NamedTuple):
-    """What a flow measurement belongs to: a change of any field starts a new one."""
-
-    size: int
-    temperature: float
-    coupling: float
-    field: float
-    rule: str
-    block: int
-
-    def model(self) -> dict:
-        return dict(self._asdict())
-
-
-def couplings_table(levels) -> dict:
-    """Per RG level: the fitted couplings with errors and <|m|> (the rg_couplings data set)."""
-    out = {"level": [lv.level for lv in levels], "size": [lv.size for lv in levels]}
-    for name in COUPLINGS:
-        pairs = [lv.couplings[name] for lv in levels]
-        out[name] = [v for v, _ in pairs]
-        out[f"{name}_err"] = [e for _, e in pairs]
-    out["m_abs"] = [lv.m_abs[0] for lv in levels]
-    out["m_abs_err"] = [lv.m_abs[1] for lv in levels]
-    return out
-
-
-class _LiveFlow:
-    """Worker-thread state: the flow measurement of the current parameters."""
-
-    def __init__(self):
-        self.key = None
-        self.acc: FlowAccumulator | None = None
-        self.last_fit = 0.0
-
-    def add(self, key, lattices, size, block, rule, equilibrium: bool):
-        """Count this snapshot if it is an equilibrium state; returns a copy to fit when one
-        is due, else None."""
-        if key != self.key:
-            self.key, self.last_fit = key, 0.0
-            fit_levels = min(len(lattices) - 1, max_levels(size, block, MIN_SIDE))
-            self.acc = FlowAccumulator(size, block, fit_levels, rule, max_blocks=16) if size >= MIN_SIDE else None
-        if self.acc is None or not equilibrium:
-            return None
-        self.acc.add(lattices)
-        now = time.monotonic()
-        if len(self.acc.blocks) >= 4 and now - self.last_fit >= FIT_INTERVAL_S:
-            self.last_fit = now
-            return self.acc.copy()
-        return None
-
-
-def _fit_job(key, acc: FlowAccumulator):
-    return key, acc.snapshots, acc.fit()
-
-
-def _reference_job(rule: str, block: int, task: TaskState):
-    """Flows at REF_TEMPERATURES (a few seconds); None when cancelled."""
-    out = []
-    try:
-        for t in REF_TEMPERATURES:
-            params = ModelParams(size=REF_SIZE[block], temperature=t, seed=7)
-            out.append(rg_flow(params, block, None, rule, REF_SWEEPS, task=task))
-    except Cancelled:
-        return None
-    return (rule, block), out
 
 
 def _pen(colour, dashed=False):
@@ -185,7 +102,7 @@ class BlocksPanel(AnalysisPanel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("blocksPanel")
-        self._live = _LiveFlow()
+        self._live = LiveFlow()
         self._last_serial = None
         self._equilibration = None  # of the newest snapshot: what the status says while waiting
         self._params = None
@@ -370,7 +287,7 @@ class BlocksPanel(AnalysisPanel):
         lattices, images = level_images(spins, block, rule, levels, serial)
         due = self._live.add(key, lattices, size, block, rule, equilibrium)
         if due is not None:
-            self.fit_worker.submit(_fit_job, key, due)
+            self.fit_worker.submit(fit_job, key, due)
         snapshots = self._live.acc.snapshots if self._live.acc is not None else 0
         return key, serial, images, snapshots
 
@@ -448,7 +365,7 @@ class BlocksPanel(AnalysisPanel):
             self._ref_task.cancel()  # a stale job stops at its next check
         self._ref_task = TaskState()
         self._ref_pending = key
-        self.ref_worker.submit(_reference_job, self.rule, self.block, self._ref_task)
+        self.ref_worker.submit(reference_job, self.rule, self.block, self._ref_task)
 
     def _show_references(self, result) -> None:
         if result is None:

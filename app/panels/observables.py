@@ -24,9 +24,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBox
 
 from isinglab.core import exact
 from isinglab.core.errors import IsingLabError
+from isinglab.core.exact_curves import kaufman_curves, onsager_curves
 from isinglab.core.tscan import TemperatureScan
 
 from isinglab.app.panels.contract import DataSet, input_values, model_of, restore_inputs
+from isinglab.app.panels.trace_ring import TraceRing
 from isinglab.app import ui as palette
 
 TRACE_LENGTH = 2000
@@ -38,9 +40,6 @@ REDRAW_INTERVAL_MS = 100  # scan plots redraw at <= 10 Hz
 POLL_INTERVAL_MS = 30  # how often the GUI thread looks for a finished Kaufman job
 FRAME_GAP_S = 0.006  # plots wait this long after a lattice frame (see _when_clear)
 GAP_RETRY_MS = int(FRAME_GAP_S * 1000) + 2  # a retry timer fires just past the gap (Qt timers run ~1 ms early)
-KAUFMAN_POINTS = 200  # scalar exact calls: ~1.5 ms each at L = 1024
-ONSAGER_POINTS = 400  # uniform part; plus 2 x 100 log-spaced points at T_c for c's log peak
-T_RANGE = (0.5, 5.0)  # exact curves span this, in units of |J|
 VIEW_RANGE = (1.0, 3.6)  # initial T window, in units of |J|
 LINE_WIDTH = 2  # readable on a projector
 # No grids: a grid makes every axis span its whole plot, so any change inside a plot (a new
@@ -72,80 +71,6 @@ def _pen(colour: str, dashed: bool = False):
     return pg.mkPen(colour, width=LINE_WIDTH, style=Qt.DashLine if dashed else Qt.SolidLine)
 
 
-def kaufman_grid(size: int, coupling: float) -> np.ndarray:
-    """~200 temperatures: uniform over T_RANGE plus points packed around T_c.
-
-    The finite-size peak of c is ~ T_c / L wide, far narrower than a uniform grid step for
-    large L, so a third of the points cover T_c (1 +- 8/L).
-    """
-    j = abs(coupling)
-    base = j * np.linspace(*T_RANGE, KAUFMAN_POINTS - KAUFMAN_POINTS // 3)
-    half = min(8.0 / size, 0.3)
-    near = j * exact.TC * np.linspace(1.0 - half, 1.0 + half, KAUFMAN_POINTS // 3)
-    return np.unique(np.concatenate([base, near]))
-
-
-def kaufman_curves(size: int, coupling: float):
-    """(T, e, c) of the L x L torus, or None where Kaufman's solution does not apply.
-
-    Runs on the worker thread. Loops over scalar temperatures, the documented exact API.
-    """
-    if coupling == 0.0:
-        return None
-    t = kaufman_grid(size, coupling)
-    try:
-        e = np.array([exact.kaufman_energy(size, x, coupling) for x in t])
-        c = np.array([exact.kaufman_specific_heat(size, x, coupling) for x in t])
-    except IsingLabError:  # e.g. J < 0 on odd L: frustrated, no exact solution
-        return None
-    return t, e, c
-
-
-def onsager_curves(coupling: float):
-    """Infinite-lattice {name: (T, y)}; |m| only for J > 0 (for J < 0 it is staggered)."""
-    if coupling == 0.0:
-        return {}
-    # few points keep repaints cheap; log spacing resolves the peak of c down to |t| = 1e-5
-    near = np.logspace(-5, -0.7, 100)
-    uniform = np.linspace(*T_RANGE, ONSAGER_POINTS)
-    t = abs(coupling) * np.unique(np.concatenate([uniform, exact.TC * (1 - near), exact.TC * (1 + near)]))
-    c = exact.onsager_specific_heat(t, coupling)
-    out = {"e": (t, exact.onsager_energy(t, coupling)), "c": (t, np.where(np.isfinite(c), c, np.nan))}
-    if coupling > 0.0:
-        out["m_abs"] = (t, exact.onsager_magnetisation(t, coupling))
-    return out
-
-
-class _Ring:
-    """Last `n` values of several series, written twice so the newest n are one slice."""
-
-    def __init__(self, n: int, names):
-        self.n = n
-        self.data = {k: np.zeros(2 * n) for k in names}
-        self.head = 0  # next write position in [0, n)
-        self.count = 0
-
-    def extend(self, **columns) -> None:
-        k = len(next(iter(columns.values())))
-        if k > self.n:
-            columns = {name: v[-self.n:] for name, v in columns.items()}
-            k = self.n
-        idx = (self.head + np.arange(k)) % self.n
-        for name, v in columns.items():
-            buf = self.data[name]
-            buf[idx] = v
-            buf[idx + self.n] = v
-        self.head = (self.head + k) % self.n
-        self.count = min(self.count + k, self.n)
-
-    def view(self, name: str) -> np.ndarray:
-        start = self.head + self.n - self.count  # oldest kept sample, in the upper copy
-        return self.data[name][start : start + self.count]
-
-    def clear(self) -> None:
-        self.head = self.count = 0
-
-
 class ObservablesPanel(QWidget):
     """Live traces plus the temperature scan; see the module docstring."""
 
@@ -162,7 +87,7 @@ class ObservablesPanel(QWidget):
         self._data_span = (None, None)  # T range of the points drawn last
         self._pending = None  # (key, future) of the Kaufman job in flight
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="isinglab-exact")
-        self._ring = _Ring(TRACE_LENGTH, ("sweeps", "e", "m"))
+        self._ring = TraceRing(TRACE_LENGTH, ("sweeps", "e", "m"))
         self.trace_model = None  # model_of() the newest trace points (given by the window)
         self._redraw_timer = self._single_shot(
             REDRAW_INTERVAL_MS, lambda: self._when_clear(self._redraw_timer, self.refresh))

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QProgressBar, QPushButton
 
 from isinglab.app.panels import blocks as bp
+from isinglab.app.panels import blocks_flow
 from isinglab.app.panels.blocks import BlocksPanel, arrow_angle
 from isinglab.app.panels.base import AnalysisPanel
 from isinglab.core.backends import make_sampler
@@ -119,7 +120,7 @@ def test_size_not_divisible_by_b_is_a_status_message(panel, qtbot):
 
 
 def test_flow_fit_and_arrows(panel, qtbot, monkeypatch):
-    monkeypatch.setattr(bp, "FIT_INTERVAL_S", 0.2)
+    monkeypatch.setattr(blocks_flow, "FIT_INTERVAL_S", 0.2)
     feeder = Feeder(size=32, temperature=2.6)
     feed_until(panel, qtbot, feeder, lambda: panel.flow_levels is not None and
                panel.flow_levels[0].couplings.ok and panel._live.acc.snapshots >= 64)
@@ -142,7 +143,7 @@ def test_arrow_angle_points_along_the_flow():
 
 
 def test_reference_flows(panel, qtbot, monkeypatch):
-    monkeypatch.setattr(bp, "REF_SWEEPS", 40)
+    monkeypatch.setattr(blocks_flow, "REF_SWEEPS", 40)
     panel.on_snapshot(Feeder(size=16).snapshot())  # the first snapshot asks for them
     qtbot.waitUntil(panel.references_ready, timeout=WAIT_MS)
     for traj in panel.reference_flows:
