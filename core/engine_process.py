@@ -2,8 +2,9 @@
 
 Why a process: in a thread of the GUI process the simulation waits for Python's lock, which the
 GUI thread holds while Qt paints and draws. In its own process it has its own interpreter, and
-the GUI process only receives snapshots (sim_ratio, fps and latency all improved: the figures are
-in docs/performance.md, "How sim_ratio got here").
+the GUI process only receives snapshots (the GUI benchmark's sim_ratio rose to 0.30-0.40 on the
+2-core test machine; fps and latency improved too; before and after: docs/performance.md, "How
+sim_ratio got here").
 
 This module is the parent's side, `ProcessEngine`: it sends requests to the child (engine_child)
 through a pipe, and a receiver thread here copies each announced snapshot out of the

@@ -152,6 +152,7 @@ class TemperatureScan:
                                           max(self._min_samples, FULL_ANALYSIS_SAMPLES))
         self._detrend = bool(detrend)
         self._bins: dict[int, _Bin] = {}
+        self._algorithms: list[str] = []  # every algorithm that contributed samples
         self._result = None
 
     @property
@@ -172,8 +173,14 @@ class TemperatureScan:
 
     @property
     def model(self) -> dict:
-        """The model every bin was measured on: what exported data are labelled with."""
-        return {"size": self._size, "coupling": self._coupling, "field": self._field}
+        """The model every bin was measured on: what exported data are labelled with. A change of
+        L, J or h clears the scan; the algorithm may change without one (equilibrium values do
+        not depend on it), so "algorithm" names every algorithm that contributed samples, joined
+        by "+" in first-use order (absent while none was named)."""
+        out = {"size": self._size, "coupling": self._coupling, "field": self._field}
+        if self._algorithms:
+            out["algorithm"] = "+".join(self._algorithms)
+        return out
 
     # read-only: cached bin results depend on them
     min_samples = property(lambda self: self._min_samples)
@@ -200,6 +207,7 @@ class TemperatureScan:
 
     def clear(self) -> None:
         self._bins.clear()
+        self._algorithms = []
         self._result = None
 
     def __len__(self) -> int:
@@ -213,8 +221,9 @@ class TemperatureScan:
             raise IsingLabError(f"temperature too large for bin width {self._width:g}")
         return np.rint(q).astype(np.int64)
 
-    def add(self, temperatures, e, m) -> None:
-        """Append samples in time order: temperature, energy and magnetisation per spin."""
+    def add(self, temperatures, e, m, algorithm: str | None = None) -> None:
+        """Append samples in time order: temperature, energy and magnetisation per spin,
+        sampled with `algorithm` (recorded in `model`)."""
         t = _samples("temperatures", temperatures)
         e = _samples("energies e", e)
         m = _samples("magnetisations m", m)
@@ -224,6 +233,8 @@ class TemperatureScan:
             return
         if np.any(t <= 0.0):
             raise IsingLabError("temperatures must be > 0")
+        if algorithm is not None and algorithm not in self._algorithms:
+            self._algorithms.append(str(algorithm))
         keys = self.bin_index(t)
         a = np.abs(m)
         if np.all(keys == keys[0]):  # the usual case: the slider sits in one bin

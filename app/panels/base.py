@@ -30,7 +30,7 @@ class AnalysisPanel(QWidget):
     # ---- the panel contract (app/panels/contract.py) ----
     def state(self) -> dict:
         """JSON-safe inputs and what the panel shows; subclasses add theirs and "model"."""
-        return {"inputs": input_values(self)}
+        return {"inputs": input_values(self), "model": None}
 
     def restore(self, state: dict) -> list[str]:
         """Set the inputs from a state(); returns the names that could not be set."""

@@ -65,7 +65,13 @@ def input_values(widget: QWidget) -> dict:
 
 
 def restore_inputs(widget: QWidget, values: dict) -> list[str]:
-    """Set the named inputs of a panel from `values`; returns the names it could not set."""
+    """Set the named inputs of a panel from `values`; returns the names it could not set.
+    Two passes: some inputs fill others' choices (the block size sets the MCRG sizes)."""
+    skipped = _restore_pass(widget, values)
+    return _restore_pass(widget, {name: values[name] for name in skipped}) if skipped else []
+
+
+def _restore_pass(widget: QWidget, values: dict) -> list[str]:
     skipped = []
     for name, value in values.items():
         w = widget.findChild(QWidget, name)
@@ -103,7 +109,7 @@ class InputsPanel:
         self.panel_id, self.title, self.widget = panel_id, title, widget
 
     def state(self) -> dict:
-        return {"inputs": input_values(self.widget)}
+        return {"inputs": input_values(self.widget), "model": None}  # no data, so no model
 
     def restore(self, state: dict) -> list[str]:
         return restore_inputs(self.widget, state.get("inputs") or {})

@@ -264,9 +264,10 @@ class ObservablesPanel(QWidget):
 
     # ------------------------------------------------------------------ data in
 
-    def add_samples(self, temperatures, e, m) -> None:
-        """Feed the scan (arrays in time order); the plots follow within 0.1 s."""
-        self.scan.add(temperatures, e, m)
+    def add_samples(self, temperatures, e, m, algorithm: str | None = None) -> None:
+        """Feed the scan (arrays in time order, sampled with `algorithm`); the plots follow
+        within 0.1 s."""
+        self.scan.add(temperatures, e, m, algorithm)
         self._schedule_redraw()
 
     def add_trace(self, sweeps, e, m, params=None) -> None:

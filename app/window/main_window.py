@@ -321,7 +321,8 @@ class MainWindow(QMainWindow):
                                    snap.params if snap is not None else None)
         if eq:
             self.observables.add_samples(np.array([s.temperature for s in eq]),
-                                         np.array([s.e for s in eq]), np.array([s.m for s in eq]))
+                                         np.array([s.e for s in eq]), np.array([s.m for s in eq]),
+                                         snap.params.algorithm if snap is not None else None)
 
     def _note_latency(self, snap) -> None:
         """Slider move -> first displayed frame that was simulated with the new parameters."""

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from isinglab.core import exact, stats
-from isinglab.core.engine_process import SLOTS, ProcessEngine, _Slots, _check_room
+from isinglab.core.engine_process import ProcessEngine
+from isinglab.core.engine_slots import SLOTS, Slots, check_room
 from isinglab.core.errors import IsingLabError
 from isinglab.core.params import ModelParams
 
@@ -208,7 +209,7 @@ def test_torch_without_cuda_falls_back_with_a_notice(engine):
 
 
 def test_a_slot_rewritten_during_a_copy_is_refused():
-    slots = _Slots(8)
+    slots = Slots(8)
     try:
         a = np.ones((8, 8), np.int8)
         k = slots.write(5, a, None)
@@ -226,11 +227,11 @@ def test_a_lattice_too_big_for_shared_memory_is_refused_with_a_message():
     size = 1 << 20  # 1 TB of slots: more than any /dev/shm here
     assert free < 3 * size * size
     with pytest.raises(IsingLabError, match="not enough shared memory for L = 1048576"):
-        _check_room(size)
+        check_room(size)
 
 
 def test_cluster_bits_round_trip_through_a_slot():
-    slots = _Slots(9)  # 81 sites: the packed mask ends inside a byte
+    slots = Slots(9)  # 81 sites: the packed mask ends inside a byte
     try:
         rng = np.random.default_rng(0)
         spins = rng.choice(np.array([-1, 1], np.int8), size=(9, 9))
@@ -244,7 +245,7 @@ def test_cluster_bits_round_trip_through_a_slot():
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="process priorities are POSIX")
 def test_the_simulation_runs_below_the_window_priority(engine):
-    from isinglab.core.engine_process import SIM_NICE
+    from isinglab.core.engine_child import SIM_NICE
     e = engine(ModelParams(size=32, temperature=2.5, seed=2))
     expected = min(os.getpriority(os.PRIO_PROCESS, 0) + SIM_NICE, 19)  # the child set it itself
     wait_for(lambda: os.getpriority(os.PRIO_PROCESS, e.pid) == expected)
