@@ -24,6 +24,9 @@ Exponent. From the final run on L: T_ab = dK_a^(n+1) / dK_b^(n) solves
 with all six operators; its leading eigenvalue lambda_t = b^(1/nu). nu is averaged over the
 levels n >= 1 with a target lattice of side >= 8 (>= 4 if L is too small for that).
 
+Spectrum. core.rg.spectrum keeps every eigenvalue of T per step (lambda_i = b^(y_i)), not only
+the leading one: exactly one even y > 0 (the thermal 1/nu) at the fixed point.
+
 Errors. Statistical: block jackknife over the final run (the L and L/b runs jackknifed
 together). Systematic (reported separately): the largest deviation of a single level's value
 from the average over levels, i.e. how far the truncation to finitely many levels and
@@ -48,6 +51,7 @@ from .measure import LevelMeter
 from .moments import BlockMoments, Moments, as_entry, jackknife_moments
 from .operators import N_OPERATORS, TERMS_PER_SITE
 from .sampling import chain_seed, run_chain
+from .spectrum import rg_matrix, spectrum
 
 K_START = 0.4  # first guess (T = 2.5); the search brackets K_c from anywhere in ~[0.25, 0.75]
 TRUST = 1.0  # trust radius of a Newton step on a lattice of side S: TRUST / S in K
@@ -92,6 +96,7 @@ class McrgResult:
     match: list = field(default_factory=list)  # per matching level: side, K_c, T_c
     eigen: list = field(default_factory=list)  # per RG step: sides, lambda_t, nu
     search: list = field(default_factory=list)  # the ladder: (side, K, K*) per run
+    spectrum: list = field(default_factory=list)  # per RG step: every eigenvalue of T and its y (core.rg.spectrum)
 
     def to_json(self) -> dict:
         return {
@@ -100,7 +105,7 @@ class McrgResult:
             "exact": {"tc": TC, "nu": 1.0},
             "size": self.size, "block": self.block, "rule": self.rule,
             "coupling": self.coupling, "snapshots": self.snapshots, "seconds": self.seconds,
-            "match": self.match, "eigen": self.eigen, "search": self.search,
+            "match": self.match, "eigen": self.eigen, "search": self.search, "spectrum": self.spectrum,
         }
 
 
@@ -134,13 +139,8 @@ def matching_estimates(big: Moments, small: Moments, coupling: float, levels,
 
 def rg_eigenvalue(big: Moments, n: int, ops: int = N_OPERATORS) -> float:
     """Leading eigenvalue of the linearised RG from level n to n + 1 (first `ops` operators)."""
-    nxt = [_col(n + 1, a) for a in range(ops)]
-    cur = [_col(n, b) for b in range(ops)]
-    a_mat = big.cov[np.ix_(nxt, nxt)]
-    b_mat = big.cov[np.ix_(nxt, cur)]
-    try:
-        t = np.linalg.solve(a_mat, b_mat)
-    except np.linalg.LinAlgError:
+    t = rg_matrix(big, n, ops)
+    if not np.all(np.isfinite(t)):
         return math.nan
     ev = np.linalg.eigvals(t)
     return float(ev.real.max())
@@ -353,6 +353,7 @@ def _summarise(ev: Evaluation, block: int, rule: str, snapshots: int, seconds: f
         tc=as_entry(tc[-1], tc_err[-1]), nu=as_entry(nu[-1], nu_err[-1]), kc=as_entry(kc[-1], kc_err[-1]),
         tc_systematic=_systematic(tc, tc_short), nu_systematic=_systematic(nu, nu_short),
         coupling=ev.coupling, snapshots=snapshots, seconds=seconds, match=match, eigen=eigen, search=search,
+        spectrum=spectrum(ev.big, block, ev.size, ev.levels, nu_lv),
     )
 
 

@@ -1,4 +1,5 @@
-"""isinglab learn: the Hamiltonian from samples (pseudo-likelihood) or from a trained classifier."""
+"""isinglab learn: the Hamiltonian from samples (pseudo-likelihood) or from a trained classifier
+(--classify, with --levels on block-spin levels), or deep versus shallow products (--depth)."""
 import argparse
 import sys
 
@@ -8,11 +9,12 @@ from ...errors import IsingLabError
 from ...limits import check_memory, check_seconds_of_work, estimate_seconds, show_number
 from ...params import ALGORITHMS, ModelParams
 from ...tasks import TaskState
-from ..options import add_allow_long, add_model_arguments, fraction, int_range, nonneg_int, path
+from ..options import add_allow_long, add_model_arguments, float_range, fraction, int_range, nonneg_int, path, quote
 from ..output import ProgressBar
 
 NAME = "learn"
-HELP = "learn the Ising couplings from samples, or train a temperature classifier and compare with Bayes"
+HELP = ("learn the Ising couplings from samples, or train a temperature classifier and compare with Bayes; "
+        "--depth: deep versus shallow networks that multiply")
 ORDER = 60
 
 DEFAULT_TEMPERATURES = "1.8,2.1,2.4,2.7"
@@ -23,6 +25,16 @@ PL_NS_PER_SITE_OPERATOR = 250.0  # pseudo-likelihood: per configuration, site an
 FULL_NS_PER_PAIR = 100.0  # full J_ij fit: per configuration and (site, site) pair
 HIST_NS_PER_SITE = 10.0  # classifier: patch histograms, per configuration and site
 TRAIN_NS = 10.0  # classifier: per epoch iteration, training configuration, patch and channel
+BLOCK_NS_PER_SITE = 100.0  # --levels: blocking, per configuration, site and level (one Python call per block step)
+# --depth (as core.learning.depth / depth_train, which are not imported at parse time)
+DEFAULT_INPUTS = "2-8"
+MIN_INPUTS, MAX_INPUTS, MAX_TRAIN_INPUTS = 2, 12, 8
+DEFAULT_SCALES = "1,0.3,0.1,0.03,0.01,0.003"
+MAX_SCALES = 16
+DEFAULT_MAX_WIDTH, MAX_WIDTH = 64, 1024
+DEFAULT_SEEDS, MAX_SEEDS = 3, 10
+DEFAULT_POINTS, MAX_POINTS = 2000, 100_000
+MAX_LEVEL = 6  # as core.learning.hierarchy
 
 
 def _temperature_list(text):
@@ -43,6 +55,43 @@ def _samples(text):
     n = nonneg_int("samples", hi=10**15)(text)
     try:
         return check_samples(n)
+    except IsingLabError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _inputs(text):
+    """'2-8', '2,4,6' or '5' -> sorted distinct input counts n."""
+    values = []
+    for part in (q.strip() for q in str(text).split(",")):
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            a, b = (int(lo), int(hi)) if sep else (int(part), int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"inputs: {quote(part)} is not an integer or a range a-b") from None
+        if not MIN_INPUTS <= a <= b <= MAX_INPUTS:
+            raise argparse.ArgumentTypeError(f"inputs must lie in {MIN_INPUTS}..{MAX_INPUTS} (a-b with a <= b), "
+                                             f"got {quote(part)}")
+        values.extend(range(a, b + 1))
+    if not values:
+        raise argparse.ArgumentTypeError("inputs: give at least one n, e.g. 2-8")
+    return sorted(set(values))
+
+
+def _scales(text):
+    parts = [q.strip() for q in str(text).split(",") if q.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("scales: give at least one lambda, e.g. 0.1,0.01")
+    if len(parts) > MAX_SCALES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SCALES} scales, got {len(parts)}")
+    return [float_range("scale lambda", 0.0, 10.0, lo_open=True)(q) for q in parts]
+
+
+def _levels(text):
+    from ...learning.hierarchy import parse_levels
+    try:
+        return parse_levels(text)
     except IsingLabError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -74,6 +123,29 @@ def add_arguments(p):
     p.add_argument("--load", metavar="NPZ", type=path("--load"), help="use a saved dataset instead of sampling")
     p.add_argument("--save", metavar="NPZ", type=path("--save"),
                    help="save the sampled dataset (all or nothing; .npz is added when missing)")
+    p.add_argument("--levels", type=_levels, default=None, metavar="K,...",
+                   help=f"with --classify: also train on the configurations after k majority block-spin steps "
+                        f"(b = 2), e.g. 0,1,2,3 (k <= {MAX_LEVEL}), beside the Bayes accuracy of the energy alone")
+    depth = p.add_argument_group("deep versus shallow products (--depth)")
+    depth.add_argument("--depth", action="store_true",
+                       help="the product x_1...x_n by a deep tree of multiplication gates (4(n-1) neurons) and by "
+                            "one layer of 2^n neurons: neurons, parameters, max error on random points")
+    depth.add_argument("--inputs", type=_inputs, default=None, metavar="N",
+                       help=f"numbers of inputs n, e.g. 2-8 or 2,4,6 ({MIN_INPUTS} to {MAX_INPUTS}; "
+                            f"default {DEFAULT_INPUTS})")
+    depth.add_argument("--scales", type=_scales, default=None, metavar="LAMBDAS",
+                       help=f"comma-separated input scales lambda of the constructions (default {DEFAULT_SCALES})")
+    depth.add_argument("--nonlinearity", choices=("softplus", "exp"), default=None,
+                       help="sigma of the constructions (default softplus)")
+    depth.add_argument("--points", type=int_range("points", 1, MAX_POINTS), default=None,
+                       help=f"random test points in [-1, 1]^n (default {DEFAULT_POINTS})")
+    depth.add_argument("--train", action="store_true",
+                       help=f"also train shallow networks of growing width and gate trees on the product "
+                            f"(n <= {MAX_TRAIN_INPUTS}); L-BFGS, --epochs of 20 iterations per fit")
+    depth.add_argument("--max-width", type=int_range("max width", 1, MAX_WIDTH), default=None,
+                       help=f"with --train: the widest shallow network tried (default {DEFAULT_MAX_WIDTH})")
+    depth.add_argument("--seeds", type=int_range("seeds", 1, MAX_SEEDS), default=None,
+                       help=f"with --train: fits per width (default {DEFAULT_SEEDS})")
     add_allow_long(p)
 
 
@@ -81,11 +153,35 @@ def run(args, hooks):
     # the learning modules (torch among them) load only when this command runs
     task = TaskState(ProgressBar())
     args.save_target = args.save_note = None
+    _check_modes(args)
     if args.save and not args.load:  # a bad target is refused before minutes of sampling
         from ...atomic_io import resolve_target
         args.save_target, args.save_note = resolve_target(args.save, ".npz")
+    if args.depth:
+        out = _depth(args, task)
+        return out if args.json else _depth_table(out)
     out = _classify(args, task) if args.classify else _couplings(args, task)
     return out if args.json else _readable(out)
+
+
+DEPTH_ONLY = ("inputs", "scales", "nonlinearity", "points", "max_width", "seeds")
+
+
+def _check_modes(args) -> None:
+    """Options of one mode given in another are refused, not silently ignored."""
+    if args.depth and args.classify:
+        raise IsingLabError("--depth and --classify are two different modes; choose one")
+    if not args.depth:
+        given = [name for name in DEPTH_ONLY if getattr(args, name) is not None] + (["train"] if args.train else [])
+        if given:
+            raise IsingLabError(f"--{given[0].replace('_', '-')} belongs to --depth; add --depth")
+    elif args.train is False and (args.max_width is not None or args.seeds is not None):
+        raise IsingLabError(f"--{'max-width' if args.max_width is not None else 'seeds'} belongs to --train; "
+                            "add --train")
+    if args.levels is not None and not args.classify:
+        raise IsingLabError("--levels trains the classifier on block-spin levels; add --classify")
+    if args.depth and (args.load or args.save):
+        raise IsingLabError("--depth uses no dataset; leave out --load and --save")
 
 
 def _readable(out):
@@ -224,6 +320,7 @@ def _classify(args, task):
         if data.size < 3:
             raise IsingLabError(f"the classifier and its distillation need L >= 3; {args.load} has L = {data.size}")
         _check_training(args, config, len(data), data.size)
+        levels = _plan_levels(args, config, len(data), data.size)
     else:
         if len(temps) < 2:
             shown = ", ".join(f"{t:g}" for t in temps)
@@ -231,10 +328,102 @@ def _classify(args, task):
         samples = DEFAULT_SAMPLES if args.samples is None else args.samples
         _check_sampling(args, temps)
         _check_training(args, config, len(temps) * samples, args.size)
+        levels = _plan_levels(args, config, len(temps) * samples, args.size)  # refused before any sampling
         data = _sample(args, temps, SubTask(task, 0.0, 0.5, "sampling"))
-    trained = cl.train_classifier(data, config, task=SubTask(task, 0.5, 1.0, "training"))
+    end = 1.0 if levels is None else 0.5 + 0.5 / len(levels)
+    trained = cl.train_classifier(data, config, task=SubTask(task, 0.5, end, "training"))
     out = cl.analyse(trained).to_json()
     out["distilled"] = distill(trained, range_=min(args.range_, (data.size - 1) // 2)).to_json()
     out.update({"size": data.size, "samples_per_class": data.class_counts().tolist(), "device": trained.device,
                 "epochs": trained.epochs_run, "converged": trained.converged, "train_seconds": trained.seconds})
+    if levels is not None:
+        from ...learning.hierarchy import level_accuracies
+        out.update(level_accuracies(data, levels, config, seed=args.seed, task=SubTask(task, end, 1.0, "levels"),
+                                    level0=trained).to_json())
     return out
+
+
+def _plan_levels(args, config, n: int, size: int):
+    """--levels checked against L, and the work of blocking every configuration and one more
+    training per level beside level 0; None without --levels."""
+    if args.levels is None:
+        return None
+    from ...learning import classifier as cl
+    from ...learning.hierarchy import check_levels
+    levels = check_levels(args.levels, size)
+    patches = 2 ** (config.kernel ** 2)
+    train = n * (1.0 - config.held_out)
+    per_level = config.epochs * cl.ITERATIONS_PER_EPOCH * train * patches * config.channels * TRAIN_NS * 1e-9
+    seconds = sum(n * size ** 2 * BLOCK_NS_PER_SITE * 1e-9 + per_level for k in levels if k > 0)
+    check_seconds_of_work("learn --classify --levels: blocking and training per level", seconds,
+                          allow_long=args.allow_long,
+                          detail=f"{sum(1 for k in levels if k > 0)} more levels x {config.epochs} epochs x "
+                                 f"{n} configurations")
+    return levels
+
+
+# ----------------------------------------------------------------------------- --depth
+
+def _depth(args, task):
+    from ...learning import depth
+    from ...learning.progress import SubTask
+    inputs = args.inputs or _inputs(DEFAULT_INPUTS)
+    scales = args.scales or _scales(DEFAULT_SCALES)
+    nonlinearity = args.nonlinearity or "softplus"
+    points = args.points or DEFAULT_POINTS
+    cells = sum(points * 2 ** n for n in inputs) * len(scales)
+    check_seconds_of_work("learn --depth: the constructions", cells * 20e-9, allow_long=args.allow_long,
+                          detail=f"{len(scales)} scales x {points} points x 2^n neurons")
+    trained = {}
+    if args.train:
+        from ...learning import depth_train as dt
+        too_big = [n for n in inputs if n > dt.MAX_TRAIN_INPUTS]
+        if too_big:
+            raise IsingLabError(f"--train is offered for n <= {dt.MAX_TRAIN_INPUTS} inputs, got n = {too_big[0]}; "
+                                f"e.g. --inputs 2-6")
+        width = args.max_width or DEFAULT_MAX_WIDTH
+        seeds = args.seeds or DEFAULT_SEEDS
+        seconds = dt.estimate_seconds(inputs, width, seeds, args.epochs)
+        check_seconds_of_work("learn --depth --train", seconds, allow_long=args.allow_long,
+                              detail=f"n = {inputs[0]}..{inputs[-1]}, widths up to {width}, {seeds} seeds, "
+                                     f"up to {args.epochs} epochs per fit")
+        trained = {r.n: r for r in dt.compare(inputs, width, seeds, args.seed, SubTask(task, 0.0, 0.95, "training"),
+                                              args.epochs)}
+    rows = []
+    for n in inputs:
+        deep, shallow = depth.construct(n, scales, nonlinearity, points, args.seed)
+        row = {"n": n, "deep": deep.to_json(), "shallow": shallow.to_json()}
+        if n in trained:
+            row["deep"]["trained"] = trained[n].deep.to_json()
+            row["shallow"]["trained"] = trained[n].shallow.to_json()
+            row["train_seconds"] = trained[n].seconds
+        rows.append(row)
+    task.progress(1.0, "done")
+    out = {"nonlinearity": nonlinearity, "points": points, "scales": scales, "seed": args.seed, "depth": rows}
+    if args.train:
+        from ...learning import depth_train as dt
+        out["train"] = {"reached": dt.REACHED, "max_width": width, "seeds": seeds, "epochs": args.epochs,
+                        "iterations_per_epoch": dt.ITERATIONS_PER_EPOCH, "train_points": dt.TRAIN_POINTS,
+                        "held_out_points": dt.TRAIN_POINTS}
+    return out
+
+
+def _depth_table(out):
+    table = {"nonlinearity": out["nonlinearity"], "test points": out["points"]}
+    for row in out["depth"]:
+        entry = {}
+        for kind in ("deep", "shallow"):
+            c = row[kind]
+            rel = next(e["rel_rms_error"] for e in c["errors"] if e["lambda"] == c["lambda"])
+            entry[kind] = (f"{c['neurons']} neurons, {c['params']} parameters, max error {c['max_error']:.3g} "
+                           f"(relative RMS {rel:.2g}) at lambda = {c['lambda']:g}")
+        if "trained" in row["shallow"]:
+            sh = row["shallow"]["trained"]
+            entry["trained shallow"] = (f"width {sh['min_width']} reaches relative MSE {out['train']['reached']:g}"
+                                        if sh["reached"] else sh["note"])
+            dp = row["deep"]["trained"]
+            entry["trained deep (relative MSE)"] = (f"gatewise {dp['gatewise']['rel_mse']:.3g}, "
+                                                    f"noisy start {dp['noisy']['rel_mse']:.3g}, "
+                                                    f"random start {dp['random']['rel_mse']:.3g}")
+        table[f"n = {row['n']}"] = entry
+    return table

@@ -14,7 +14,7 @@ from ..output import ProgressBar
 
 NAME = "rg"
 HELP = ("block-spin renormalization group: couplings K_nn, K_nnn, K_plaquette, h per level; "
-        "--estimate-tc gives T_c and nu by Monte Carlo RG")
+        "--estimate-tc gives T_c, nu and the RG eigenvalue spectrum by Monte Carlo RG")
 ORDER = 35
 FLOW_SWEEPS = 1000
 SNAPSHOT_NS_PER_SPIN = 20.0  # blocking and neighbourhood histograms of one snapshot, per spin of level 0
@@ -95,6 +95,9 @@ def _tc_table(res) -> dict:
            "nu systematic": res.nu_systematic, "K_c": res.kc}
     out["per level"] = {f"T_c, matched at side {m['side']}": m["tc"] for m in res.match}
     out["per level"].update({f"nu, {e['from']} -> {e['to']}": e["nu"] for e in res.eigen})
+    out["spectrum (y = ln|lambda| / ln b)"] = {
+        f"step {sp['from']} -> {sp['to']}": ", ".join(f"{y:+.3f} ± {e:.2g}" for y, e in zip(sp["y"], sp["y_err"]))
+        + f"  ({sp['relevant']} relevant)" for sp in res.spectrum}
     out["final run"] = {"L": res.size, "b": res.block, "rule": res.rule, "K": res.coupling,
                         "snapshots": res.snapshots, "seconds": round(res.seconds, 1)}
     return out
