@@ -55,3 +55,19 @@ def onsager_curves(coupling: float):
     if coupling > 0.0:
         out["m_abs"] = (t, exact.onsager_magnetisation(t, coupling))
     return out
+
+
+def onsager_xi_curves(coupling: float, size: int):
+    """(T, xi) of Onsager's exact xi (a gap at T_c) and (T, sqrt(2/5) xi) below T_c, where the
+    second-moment length belongs; both cut at 4 L (the plots' range), empty for J = 0."""
+    from isinglab.core.correlation import SECOND_MOMENT_RATIO_BELOW
+    if coupling == 0.0:
+        return (np.array([]), np.array([])), (np.array([]), np.array([]))
+    j = abs(coupling)
+    near = np.logspace(-4, -0.5, 120)
+    t = j * np.unique(np.concatenate([np.linspace(*T_RANGE, 300), exact.TC * (1 - near), exact.TC * (1 + near)]))
+    xi = exact.onsager_correlation_length(t, coupling)
+    xi = np.where(np.isfinite(xi) & (xi < 4 * size), xi, np.nan)
+    below = t < j * exact.TC
+    return ((np.concatenate([t[below], [j * exact.TC], t[~below]]), np.concatenate([xi[below], [np.nan], xi[~below]])),
+            (t[below], SECOND_MOMENT_RATIO_BELOW * xi[below]))

@@ -2,7 +2,8 @@
 are in the files people keep, so they never change); the window uses them as dock object names."""
 from __future__ import annotations
 
-PANEL_IDS = ("latticeDock", "controlsDock", "observablesDock", "blocksDock", "correlationDock", "networkDock")
+PANEL_IDS = ("latticeDock", "controlsDock", "observablesDock", "blocksDock", "correlationDock", "networkDock",
+             "fssDock")
 
 
 def file_stem(panel_id: str) -> str:

@@ -14,8 +14,14 @@ def isolated_settings(tmp_path, monkeypatch):
     yield
 
 
+# core/torch_loader's import thread belongs to the process, not to a test: every window starts it
+# in the background after its first frame, it cannot be cancelled and it runs once per process
+PROCESS_THREADS = ("isinglab-torch-import",)
+
+
 def _isinglab_threads():
-    return [t for t in threading.enumerate() if t.name.startswith("isinglab") and t.is_alive()]
+    return [t for t in threading.enumerate()
+            if t.name.startswith("isinglab") and t.name not in PROCESS_THREADS and t.is_alive()]
 
 
 @pytest.fixture(autouse=True)

@@ -1,25 +1,33 @@
 """`isinglab figure`: regenerate exported figures headless, from a sidecar or a scene.
 
-  isinglab figure --from out/lattice.png.json --out regenerated/
-  isinglab figure --scene cool-through-tc --out figures/
+  isinglab figure --from out/lattice.png.json --out regenerated/          # the same figure, redrawn
+  isinglab figure --from out/lattice.png.json --out rerun/ --resimulate   # a new run, same statistics
+  isinglab figure --scene cool-through-tc --out figures/ [--style publication]
 
-The run is deterministic: a fresh sampler with the recorded parameters and seed, started from
-the recorded initial state, runs the recorded sweeps (a scene: frame by frame, exactly
-`sweeps_per_frame` sweeps per frame with its keyframed parameters). So the same sidecar or scene
-always gives the same figure. It equals the live figure when the live run kept its parameters
-from the start (the live app does not record slider history) and, for the cluster algorithms,
-also its chunking of sweeps. The window is built offscreen (QT_QPA_PLATFORM=offscreen when no
-display is set) with the software lattice view; each panel is written as PNG, SVG and PDF with
-sidecars. Analysis panels get the final state as one snapshot and a short time to draw it, so
-panels that need many snapshots (correlations, network training) show what one snapshot gives.
+From a publication sidecar (app/output/sidecar.py) the figure is redrawn from its recorded data
+file S.data.npz (its sha256 must match the sidecar's; a missing or changed file is refused), by
+the same matplotlib code and with the recorded preset, font size and DPI: the PNG is identical
+to the original on the same versions, and nothing is simulated. A screen look or an older
+sidecar has no data: `--from` refuses it and says to use --resimulate.
+
+--resimulate (and --scene) re-runs the simulation instead: a fresh sampler with the recorded
+parameters and seed, started from the recorded initial state, runs the recorded sweeps (a scene:
+frame by frame, exactly `sweeps_per_frame` sweeps per frame with its keyframed parameters), so
+the run is deterministic; it equals the live run when that kept its parameters from the start
+(the app does not record slider history) and, for the cluster algorithms, its chunking of sweeps.
+The window is built offscreen (QT_QPA_PLATFORM=offscreen when no display is set) with the
+software lattice view. Analysis panels get the final state as one snapshot and a short time to
+draw it, so panels that need many snapshots (correlations, network training) show what one
+snapshot gives. Only the statistics agree with the original figure, never its pixels.
 
 Everything is checked before any work: the options (bounded numbers, known and distinct
-formats, an output folder that can be created), the sidecar (read by core/json_files.py, then
-every field typed and ranged here, unknown keys refused) or scene (core/scenes.py), the work it
-asks for (spin updates, limited unless --allow-long) and whether Qt can open a window.
+formats, an output folder that can be created), the sidecar (app/output/sidecar.py) or scene
+(core/scenes.py), the data file, the work a re-run asks for (spin updates, limited unless
+--allow-long) and whether Qt can open a window.
 """
 from __future__ import annotations
 
+import datetime
 import os
 import time
 
@@ -27,14 +35,15 @@ import numpy as np
 
 from isinglab.core.cli.options import add_allow_long, float_range, int_range
 from isinglab.core.errors import IsingLabError
+from isinglab.app.output.sidecar import (DPI_RANGE, FONT_RANGE, PRESETS, SCALE_RANGE, _scene_from,
+                                         check_sidecar, has_data, load_sidecar, recorded_data)  # noqa: F401
 
 NAME = "figure"
-HELP = "regenerate figures headless from an export sidecar or a scene (PNG, SVG, PDF + sidecars)"
+HELP = "redraw a figure from its sidecar's recorded data, or re-run a sidecar or a scene (PNG, SVG, PDF + sidecars)"
 ORDER = 61
 MAX_TRACE = 2000  # measurements kept for the observables traces (as the live panel)
 SETTLE_SWEEPS = 100  # sweeps after a start or reset before samples enter the T-scan
 PANEL_WAIT_S = 2.0  # time the analysis panels get to draw the final snapshot
-SCALE_RANGE, DPI_RANGE = (0.1, 16.0), (30, 2400)  # as app/output/export.py ExportOptions.validated
 _APP = None
 
 
@@ -44,10 +53,22 @@ def add_arguments(p):
     src.add_argument("--scene", metavar="NAME", help="a scene id (see resources/scenes/) or a scene file")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the figures (created if missing)")
     p.add_argument("--formats", default="png,svg,pdf", help="comma-separated subset of png,svg,pdf")
+    p.add_argument("--resimulate", action="store_true",
+                   help="with --from: re-run the recorded seed and parameters instead of redrawing the recorded "
+                        "data (only the statistics agree with the original figure)")
+    p.add_argument("--style", choices=("screen", "publication"), default=None,
+                   help="with --scene: the panels as they look (screen, the default) or publication figures "
+                        "drawn from their data")
+    p.add_argument("--preset", choices=PRESETS, default=None,
+                   help="publication figure width: single (3.4 in) or double column (7 in); default: the "
+                        "sidecar's, else single")
+    p.add_argument("--font-size", type=float_range("--font-size", *FONT_RANGE), default=None,
+                   help="publication text size in points, 5-14 (default: the sidecar's, else 8)")
     p.add_argument("--scale", type=float_range("--scale", *SCALE_RANGE), default=2.0,
-                   help="output pixels per screen pixel, 0.1-16 (default 2)")
-    p.add_argument("--dpi", type=int_range("--dpi", *DPI_RANGE), default=150,
-                   help="PNG resolution tag and SVG/PDF page size, 30-2400 (default 150)")
+                   help="screen look: output pixels per screen pixel, 0.1-16 (default 2)")
+    p.add_argument("--dpi", type=int_range("--dpi", *DPI_RANGE), default=None,
+                   help="PNG pixels per inch (publication) or resolution tag (screen), 30-2400 (default: "
+                        "the sidecar's, else 150)")
     add_allow_long(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -73,13 +94,6 @@ def replay_from_sidecar(data: dict) -> Replay:
     chunk = max(1, -(-n // MAX_TRACE))
     frames = [(p, data.get("initial", "random"), 0)] + [(p, None, min(chunk, n - k)) for k in range(0, n, chunk)]
     return Replay(frames, [data["panel"]], {data["panel"]: data.get("panel_state", {})})
-
-
-def _scene_from(spec, where: str = "sidecar"):
-    from isinglab.core.scenes import load_scene, scene_from_dict
-    if isinstance(spec, dict):
-        return scene_from_dict(spec, f"in {where}")
-    return load_scene(spec)
 
 
 def check_work(sidecar: dict | None, scene, allow_long: bool) -> float:
@@ -160,7 +174,10 @@ def _wait(app, seconds: float, done=lambda: False) -> None:
         time.sleep(0.01)
 
 
-def render(replay: Replay, out: str, formats, opts) -> list[str]:
+def render(replay: Replay, out: str, formats, opts, mode: str = "screen") -> list[str]:
+    """Simulate the replay and write its panels into `out`: mode "screen" the screen look as
+    <stem>.<fmt>, "screen.png" as <stem>.screen.png, "publication" the publication figures of the
+    panels that have data after the run (IsingLabError when none has)."""
     app = _app()
     from isinglab.app.output import export
     from isinglab.app.window.main_window import MainWindow
@@ -172,24 +189,54 @@ def render(replay: Replay, out: str, formats, opts) -> list[str]:
         window.resize(1600, 1000)
         window.show()
         _feed(window, snap, trace, samples, replay)
-        out = _make_out_folder(out)  # only now: a refusal before this point leaves nothing behind
-        written = []
         for name in replay.panels:
             dock = window.docks[name]
             export.bring_forward(dock)
             if name != "latticeDock" and hasattr(dock.widget(), "on_snapshot"):
                 dock.widget().on_snapshot(snap)
                 _wait(app, PANEL_WAIT_S, lambda: getattr(dock.widget(), "shown_serial", None) == snap.serial)
-            window.observables.refresh()
-            extra = {"scene": replay.scene.to_dict()} if replay.scene is not None else None
-            for fmt in formats:
-                path = os.path.join(out, f"{export.FILE_STEMS[name]}.{fmt}")
-                written += export.export_panel(window, name, path, fmt, opts, snap, extra)
+        window.observables.refresh()
+        drawn = [n for n in replay.panels if mode != "publication" or export.has_publication(window, n)]
+        if not drawn:
+            raise IsingLabError(f"no publication figure: after the re-run none of {', '.join(replay.panels)} "
+                                "has data to draw")
+        out = _make_out_folder(out)  # only now: a refusal before this point leaves nothing behind
+        extra = {"scene": replay.scene.to_dict()} if replay.scene is not None else None
+        written = []
+        for name in drawn:
+            if mode == "publication":
+                written += export.export_publication(window, name, out, formats, opts, snap, extra)
+            elif mode == "screen.png":
+                written += export.export_screen(window, name, out, opts, snap, extra)
+            else:
+                for fmt in formats:
+                    path = os.path.join(out, f"{export.FILE_STEMS[name]}.{fmt}")
+                    written += export.export_panel(window, name, path, fmt, opts, snap, extra)
         return written
     finally:
         window.close()  # stops the engine and the panels' workers
         window.deleteLater()
         app.processEvents()
+
+
+def redraw(sidecar_path: str, sidecar: dict, out: str, formats, args) -> list[str]:
+    """The publication figure of `sidecar` drawn again from its recorded data file, without
+    simulating (no window, no Qt): the same data, code and style give the same PNG."""
+    from isinglab.core.json_files import load_json_object, show_path
+    from isinglab.app.output.figures.data import unpack
+    from isinglab.app.output.figures.style import Style
+    from isinglab.app.output.publication import write_publication
+    data_path, blob = recorded_data(sidecar_path, sidecar)
+    panel, tables = unpack(blob, f"data file {show_path(data_path)}")
+    if panel != sidecar["panel"]:
+        raise IsingLabError(f"data file {show_path(data_path)} holds the {panel} panel, the sidecar the {sidecar['panel']}")
+    fig = sidecar.get("figure") or {}
+    style = Style(args.preset or fig.get("preset", "single"),
+                  args.font_size if args.font_size is not None else fig.get("font_size", 8.0),
+                  args.dpi if args.dpi is not None else sidecar.get("dpi", 150)).validated()
+    base = load_json_object(sidecar_path, "sidecar")  # checked above: the fields to carry over
+    base["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return write_publication(out, panel, tables, style, formats, base, data_blob=blob, create=True)
 
 
 def _feed(window, snap, trace, samples, replay) -> None:
@@ -215,7 +262,7 @@ def _feed(window, snap, trace, samples, replay) -> None:
 # ---------------------------------------------------------------------------- command
 
 def _formats(text: str):
-    from isinglab.app.output.export import FORMATS
+    from isinglab.app.output.sidecar import FORMATS
     out = [f.strip().lower() for f in text.split(",")]
     bad = [f for f in out if f not in FORMATS]
     if not any(out) and len(out) == 1:
@@ -263,249 +310,49 @@ def _make_out_folder(folder: str) -> str:
     return check_folder(folder)
 
 
-# ---------------------------------------------------------------------------- sidecars
-
-MAX_SIDECAR_SWEEPS = 10**9
-MAX_INPUTS, MAX_TEXT = 200, 1000  # panel_state.inputs: entries, characters of a text value
-MAX_INPUT_INT = 2**31 - 1  # what a Qt spin box holds
-MAX_MODEL_KEYS = 12
-PANEL_STATE_KEYS = {  # what each panel's state() writes; "inputs" and "model" for every panel
-    "latticeDock": {"colormap", "show_domain_walls", "show_cluster", "view_backend"},
-    "observablesDock": {"scan", "trace_points"},
-    "blocksDock": {"rule", "block", "flow", "mcrg"},
-    "correlationDock": {"current_temperature", "xi_points"},
-    "networkDock": {"distilled", "pl_fit"},
-    "controlsDock": set(),
-}
-
-
-class _Bad(Exception):
-    pass
-
-
-def load_sidecar(path: str) -> dict:
-    """Read a sidecar (core/json_files.py rules) and check every field (check_sidecar)."""
-    from isinglab.core.json_files import load_json_object, show_path
-    data = load_json_object(path, "sidecar")
-    return check_sidecar(data, f"sidecar {show_path(path)}")
-
-
-def check_sidecar(data, where: str = "sidecar") -> dict:
-    """A sidecar's fields, typed and ranged; returns a new dict with `params` as ModelParams
-    (and `scene` as a Scene when present). IsingLabError names the field and the rule."""
-    try:
-        return _check_sidecar(data, where)
-    except _Bad as exc:
-        raise IsingLabError(f"{where}: {exc}") from None
-
-
-def _check_sidecar(data, where):
-    from isinglab.app.output.export import FORMATS, PANELS, SIDECAR_KEYS, SIDECAR_SCHEMA
-    _obj(data, "the sidecar", SIDECAR_KEYS, ("panel", "params", "sweeps"))
-    out = dict(data)
-    for key in ("isinglab_version", "created"):
-        if key in data:
-            _text(data[key], key, 64)
-    if "file" in data:
-        _text(data["file"], "file", 255)
-    if "schema" in data and (type(data["schema"]) is not int or data["schema"] != SIDECAR_SCHEMA):
-        raise _Bad(f"schema must be {SIDECAR_SCHEMA}, got {_show(data['schema'])}")
-    panel = _choice(data["panel"], "panel", PANELS)
-    if "format" in data:
-        _choice(data["format"], "format", FORMATS)
-    params = out["params"] = _params(data["params"])
-    out["sweeps"] = _integer(data["sweeps"], "sweeps", 0, MAX_SIDECAR_SWEEPS)
-    if "algorithm" in data and _text(data["algorithm"], "algorithm", 64) != params.algorithm:
-        raise _Bad(f"algorithm {_show(data['algorithm'])} differs from params.algorithm {params.algorithm!r}")
-    if "seed" in data and _integer(data["seed"], "seed", 0, 2**63 - 1) != params.seed:
-        raise _Bad(f"seed {data['seed']} differs from params.seed {params.seed}")
-    if "initial" in data:
-        _choice(data["initial"], "initial", ("random", "up", "down"))
-    if "backend" in data:
-        _obj(data["backend"], "backend", {"engine", "kernel", "view"})
-        for k, v in data["backend"].items():  # informational: a name, or [backend, device]
-            for i, item in enumerate(v if isinstance(v, list) and len(v) <= 4 else [v]):
-                if item is not None:
-                    _text(item, f"backend.{k}" + (f"[{i}]" if isinstance(v, list) else ""), 64)
-    if "scale" in data:
-        _number(data["scale"], "scale", *SCALE_RANGE)
-    if "dpi" in data:
-        _integer(data["dpi"], "dpi", *DPI_RANGE)
-    if "size_px" in data:
-        v = data["size_px"]
-        if not isinstance(v, list) or len(v) != 2:
-            raise _Bad(f"size_px must be [width, height], got {_show(v)}")
-        for i, n in enumerate(v):
-            _integer(n, f"size_px[{i}]", 0, 10**6)
-    out["panel_state"] = _panel_state(data.get("panel_state", {}), panel)
-    if "scene" in data:
-        if not isinstance(data["scene"], dict):
-            raise _Bad(f"scene must be an object, got {_kind(data['scene'])}")
-        out["scene"] = _scene_from(data["scene"], where)
-    return out
-
-
-def _params(d):
-    from isinglab.core.params import ALGORITHMS, ModelParams
-    from isinglab.core.scenes import MAX_SIZE
-    fields = ModelParams.__dataclass_fields__
-    _obj(d, "params", set(fields))
-    values = {}
-    for k, v in d.items():
-        where = f"params.{k}"
-        if k == "size":
-            values[k] = _integer(v, where, 2, MAX_SIZE)
-        elif k == "temperature":
-            values[k] = _number(v, where, 0.0, 1e6, lo_open=True)
-        elif k in ("coupling", "field"):
-            values[k] = _number(v, where, -1e6, 1e6)
-        elif k == "algorithm":
-            values[k] = _choice(v, where, ALGORITHMS)
-        elif k == "seed":
-            values[k] = _integer(v, where, 0, 2**63 - 1)
-    try:
-        return ModelParams(**values).validated()
-    except IsingLabError as exc:
-        raise _Bad(f"params: {exc}") from None
-
-
-def _panel_state(state, panel):
-    _obj(state, "panel_state", {"inputs", "model", *PANEL_STATE_KEYS[panel]})
-    if state.get("model") is not None:
-        _model(state["model"])
-    if "inputs" in state:
-        inputs = state["inputs"]
-        _obj(inputs, "panel_state.inputs", None)
-        if len(inputs) > MAX_INPUTS:
-            raise _Bad(f"panel_state.inputs: at most {MAX_INPUTS} entries, got {len(inputs)}")
-        for name, v in inputs.items():
-            where = f"panel_state.inputs.{_short(name, 40)}"
-            if not name or len(name) > 100:
-                raise _Bad("panel_state.inputs: a name must have 1-100 characters")
-            if isinstance(v, bool):
-                continue
-            if type(v) is int:
-                _integer(v, where, -MAX_INPUT_INT, MAX_INPUT_INT)
-            elif type(v) is float:
-                _number(v, where, -1e15, 1e15)
-            elif isinstance(v, str):
-                _text(v, where, MAX_TEXT)
-            else:
-                raise _Bad(f"{where} must be a number, a string or true/false, got {_kind(v)}")
-    for key in ("show_domain_walls", "show_cluster"):
-        if key in state and not isinstance(state[key], bool):
-            raise _Bad(f"panel_state.{key} must be true or false, got {_show(state[key])}")
-    if "colormap" in state:
-        from isinglab.app.lattice.colours import COLOR_SCHEMES
-        _choice(state["colormap"], "panel_state.colormap", tuple(COLOR_SCHEMES))
-    for key in ("view_backend", "rule"):
-        if key in state:
-            _text(state[key], f"panel_state.{key}", 64)
-    for key in ("trace_points", "block"):
-        if key in state:
-            _integer(state[key], f"panel_state.{key}", 0, 10**9)
-    if state.get("current_temperature") is not None:
-        _number(state["current_temperature"], "panel_state.current_temperature", 0.0, 1e6)
-    for key, kind in (("scan", dict), ("mcrg", dict), ("xi_points", dict), ("distilled", dict),
-                      ("pl_fit", dict), ("flow", list)):
-        if key in state and not isinstance(state[key], kind):  # recorded, not replayed
-            raise _Bad(f"panel_state.{key} must be {'an object' if kind is dict else 'a list'}, "
-                       f"got {_kind(state[key])}")
-    return state
-
-
-def _model(model) -> None:
-    """panel_state.model: the parameters a panel's data were measured on (recorded, not replayed)."""
-    _obj(model, "panel_state.model", None)
-    if len(model) > MAX_MODEL_KEYS:
-        raise _Bad(f"panel_state.model: at most {MAX_MODEL_KEYS} entries, got {len(model)}")
-    for name, v in model.items():
-        where = f"panel_state.model.{_short(name, 40)}"
-        if isinstance(v, str):
-            _text(v, where, 64)
-        elif v is not None and not isinstance(v, bool):
-            _number(v, where, -1e15, 1e15)
-
-
-def _obj(v, where, allowed, required=()):
-    if not isinstance(v, dict):
-        raise _Bad(f"{where} must be an object, got {_kind(v)}")
-    if allowed is not None:
-        unknown = sorted(set(v) - set(allowed))
-        if unknown:
-            shown = ", ".join(ascii(_short(k, 40)) for k in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-            raise _Bad(f"unknown key(s) {shown} in {where}; allowed: {', '.join(sorted(allowed))}")
-    missing = [k for k in required if k not in v]
-    if missing:
-        raise _Bad(f"{where} is missing {', '.join(missing)}")
-
-
-def _integer(v, where, lo, hi):
-    if type(v) is not int:  # not a float, not a bool
-        raise _Bad(f"{where} must be an integer, got {_show(v)}")
-    if not lo <= v <= hi:
-        raise _Bad(f"{where} must be between {lo} and {hi}, got {_short(str(v), 40)}")
-    return v
-
-
-def _number(v, where, lo, hi, lo_open=False):
-    import math
-    if type(v) not in (int, float):
-        raise _Bad(f"{where} must be a number, got {_show(v)}")
-    try:
-        x = float(v)
-    except OverflowError:
-        x = math.inf
-    if not math.isfinite(x) or x > hi or (x <= lo if lo_open else x < lo):
-        raise _Bad(f"{where} must be {'>' if lo_open else '>='} {lo:g} and <= {hi:g}, got {_short(str(v), 40)}")
-    return x
-
-
-def _choice(v, where, choices):
-    if not isinstance(v, str) or v not in choices:
-        raise _Bad(f"{where} must be one of {', '.join(choices)}, got {_show(v)}")
-    return v
-
-
-def _text(v, where, max_len):
-    if not isinstance(v, str):
-        raise _Bad(f"{where} must be a string, got {_show(v)}")
-    if len(v) > max_len:
-        raise _Bad(f"{where} must be at most {max_len} characters, got {len(v)}")
-    return v
-
-
-def _kind(v) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
-            float: "a number", type(None): "null"}.get(type(v), type(v).__name__)
-
-
-def _show(v) -> str:
-    return _kind(v) if isinstance(v, (dict, list)) else _short(ascii(v), 60)
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[:n] + "..."
-
-
 # ---------------------------------------------------------------------------- command
 
 def run(args, hooks):
-    from isinglab.app.output.export import ExportOptions
     formats = _formats(args.formats)
-    opts = ExportOptions(scale=args.scale, dpi=args.dpi).validated()
     out = check_out_folder(args.out)
+    if args.resimulate and not args.sidecar:
+        raise IsingLabError("--resimulate: only with --from (a scene is always simulated)")
+    if args.style and not args.scene:
+        raise IsingLabError("--style: only with --scene (a sidecar's figure keeps its own style)")
+    t0 = time.perf_counter()
     if args.sidecar:
         sidecar = load_sidecar(args.sidecar)
+        if not args.resimulate:
+            if not has_data(sidecar):  # what a re-run would ask for is said first, then that it is needed
+                check_work(sidecar, sidecar.get("scene"), args.allow_long)
+            written = redraw(args.sidecar, sidecar, out, formats, args)
+            return {"figures": len(_figures(written)), "panels": sidecar["panel"], "sweeps": 0,
+                    "replay": "redrawn from the recorded data (no simulation): the same figure",
+                    "folder": os.path.dirname(written[0]), "seconds": round(time.perf_counter() - t0, 2)}
         check_work(sidecar, sidecar.get("scene"), args.allow_long)
         replay = replay_from_sidecar(sidecar)
+        mode = ("publication" if sidecar.get("style") == "publication" else
+                "screen.png" if str(sidecar.get("file", "")).endswith(".screen.png") else "screen")
+        fig = sidecar.get("figure") or {}
+        preset, font = args.preset or fig.get("preset", "single"), args.font_size or fig.get("font_size", 8.0)
+        dpi = args.dpi or sidecar.get("dpi", 150)
     else:
         scene = _scene_from(args.scene)
         check_work(None, scene, args.allow_long)
         replay = replay_from_scene(scene)
-    t0 = time.perf_counter()
-    written = render(replay, out, formats, opts)
-    figures = [p for p in written if not p.endswith(".json")]
-    return {"figures": len(figures), "panels": ", ".join(replay.panels),
-            "sweeps": sum(n for _, _, n in replay.frames), "folder": out,
-            "seconds": round(time.perf_counter() - t0, 2)}
+        mode = args.style or "screen"
+        preset, font, dpi = args.preset or "single", args.font_size or 8.0, args.dpi or 150
+    from isinglab.app.output.export import ExportOptions  # Qt: only for a re-run
+    opts = ExportOptions(scale=args.scale, dpi=dpi, preset=preset, font_size=font).validated()
+    written = render(replay, out, formats, opts, mode)
+    result = {"figures": len(_figures(written)), "panels": ", ".join(replay.panels),
+              "sweeps": sum(n for _, _, n in replay.frames), "folder": out,
+              "seconds": round(time.perf_counter() - t0, 2)}
+    if args.sidecar:
+        result["note"] = ("re-simulated from the recorded seed and parameters: only the statistics agree "
+                          "with the original figure, not its pixels")
+    return result
+
+
+def _figures(written) -> list[str]:
+    return [p for p in written if not p.endswith((".json", ".data.npz"))]

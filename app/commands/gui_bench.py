@@ -1,5 +1,12 @@
 """`isinglab bench --gui`: frame rate, app-side frame cost, slider latency, event-loop stalls and
-simulation throughput of the real window while the slider is dragged from 2.0 to 2.6."""
+simulation throughput of the real window while the slider is dragged from 2.0 to 2.6.
+
+`--while mcrg|dataset|train|torch` measures the same while an analysis runs in the window's own
+process: the blocks panel's MCRG estimate, the network panel sampling a dataset or training a
+classifier, or torch's background import (the app's start-up load). The job starts once the
+simulation runs, a second before the drag (torch: with the drag), and must still run when the
+drag ends (`job_running_at_end`). Except for `torch`, torch is imported before the window opens:
+a window's state a few seconds after start-up."""
 from __future__ import annotations
 
 import os
@@ -15,6 +22,10 @@ from isinglab.core.params import ModelParams
 DRAG_FROM, DRAG_TO, DRAG_STEPS, DRAG_SECONDS = 2.0, 2.6, 60, 2.0
 WARM_SECONDS = 1.0
 START_TIMEOUT_S = 60.0  # the simulation process must have swept by then (numba loads its cache)
+# --while: jobs that last well beyond the drag on the 2-core test machine
+WHILE_DATASET = dict(size=32, temperatures="1.8, 2.1, 2.4, 2.7", samples=20000, seed=1)
+WHILE_TRAIN_DATA = (16, (1.8, 2.1, 2.4, 2.7), 2000)  # L, classes, samples per class
+WHILE_TRAIN_EPOCHS = 10000
 
 
 class _StallProbe:
@@ -54,6 +65,8 @@ def run_gui_benchmark(args) -> dict:
     params = check_gui_params(ModelParams(size=args.size, temperature=DRAG_FROM, algorithm=args.algorithm))
     check_display()
     threads = set_threads(args.threads)
+    job = getattr(args, "while_job", None)
+    data = _prepare_job(job)
     headless = measure(params, seconds=2.0)["sweeps_per_s"]
 
     app = make_app()
@@ -63,10 +76,58 @@ def run_gui_benchmark(args) -> dict:
         win.show()  # restores the (default) layout; the size is set after it
         win.resize(1280, 800)
         win.fit_lattice_dock(512)
-        return _drive(app, win, params, threads, headless)
+        return _drive(app, win, params, threads, headless, job, data)
 
 
-def _drive(app, win, params, threads, headless) -> dict:
+def _prepare_job(job):
+    """Before the window: torch imported (except for --while torch, where the window must not
+    start it either), and the training's dataset. Returns the dataset for --while train."""
+    from isinglab.core import torch_loader
+    from isinglab.app.panels import network
+    if job == "torch":
+        if torch_loader.started():
+            raise IsingLabError("bench --gui --while torch: torch is imported already")
+        network.LOAD_TORCH_AT_START = False
+        return None
+    try:
+        torch_loader.load()
+    except IsingLabError:
+        if job == "train":
+            raise
+    if job == "train":
+        from isinglab.core.learning.datasets import generate
+        size, temps, samples = WHILE_TRAIN_DATA
+        return generate(size, list(temps), samples, seed=1, cache=False)
+    return None
+
+
+def _start_job(win, job, data, state):
+    """Start the --while job in the window; returns whether it is still running (a callable)."""
+    from isinglab.core import torch_loader
+    if job == "torch":
+        torch_loader.start(background=True)
+        return lambda: not torch_loader.done()
+    net = win.panels["networkDock"]
+    if job == "mcrg":
+        blocks = win.panels["blocksDock"]
+        blocks.start_mcrg()
+        runner = blocks.mcrg
+    elif job == "dataset":
+        if not net.generate_dataset(**WHILE_DATASET):
+            raise IsingLabError(f"bench --gui --while dataset: {net.status_label.text()}")
+        runner = net.data_runner
+    else:
+        net.set_dataset(data)
+        net.epochs_spin.setValue(WHILE_TRAIN_EPOCHS)
+        if not net.train():
+            raise IsingLabError(f"bench --gui --while train: {net.status_label.text()}")
+        runner = net.train_runner
+    runner.progress.connect(lambda _f, text: state.__setitem__("job_progress", text))
+    state["job_runner"] = runner
+    return lambda: runner.running
+
+
+def _drive(app, win, params, threads, headless, job=None, data=None) -> dict:
     from PySide6.QtCore import QTimer
     frame_costs: list[float] = []
     refresh = win.refresh
@@ -106,6 +167,11 @@ def _drive(app, win, params, threads, headless) -> dict:
         state["serial1"] = win.engine.latest().serial
         probe.timer.stop()  # the window's shutdown below is not part of the measurement
         state["frames1"] = win.lattice.frames_drawn
+        if job is not None:
+            state["job_running_at_end"] = bool(state["job_running"]())
+            runner = state.get("job_runner")
+            if runner is not None:
+                runner.cancel()
         win.close()
         app.quit()
 
@@ -122,17 +188,35 @@ def _drive(app, win, params, threads, headless) -> dict:
         elif win.engine.latest().sweeps == 0:
             QTimer.singleShot(50, warm_then_drag)
         else:
-            QTimer.singleShot(int(1000 * WARM_SECONDS), start_drag)
+            if job not in (None, "torch") and not start_job():  # running steadily by the drag
+                return
+            QTimer.singleShot(int(1000 * WARM_SECONDS), begin)
+
+    def start_job() -> bool:
+        try:
+            state["job_running"] = _start_job(win, job, data, state)
+        except Exception as exc:  # noqa: BLE001 - a slot: end the run with the reason
+            state["error"] = f"--while {job}: {type(exc).__name__}: {exc}"
+            probe.timer.stop()
+            win.close()
+            app.quit()
+            return False
+        return True
+
+    def begin():
+        if job == "torch" and not start_job():  # the import lasts about as long as the drag
+            return
+        start_drag()
 
     warm_then_drag()
     app.exec()
     probe.timer.stop()
     if "error" in state:
         raise IsingLabError(f"bench --gui: {' '.join(str(state['error']).split())}")
-    return _report(params, threads, headless, state, frame_costs, win, probe)
+    return _report(params, threads, headless, state, frame_costs, win, probe, job)
 
 
-def _report(params, threads, headless, state, frame_costs, win, probe) -> dict:
+def _report(params, threads, headless, state, frame_costs, win, probe, job=None) -> dict:
     elapsed = state["t1"] - state["t0"]
     drawn = state["frames1"] - state["frames0"]
     lat = np.array([dt for _, dt in win.latency_log]) * 1e3
@@ -140,6 +224,9 @@ def _report(params, threads, headless, state, frame_costs, win, probe) -> dict:
     (gui0, sim0), (gui1, sim1) = state["cpu0"], state["cpu1"]
     return {
         "size": params.size, "algorithm": params.algorithm, "threads": threads,
+        "while": job, "job_running_at_end": state.get("job_running_at_end"),
+        "job_progress": state.get("job_progress"),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "view": win.lattice.backend, "presentation": win.lattice.presentation,
         "renderer": win.lattice.renderer,
         "display_rate": f"{win.display_rate.choice}: at most {win.display_rate.fps()} fps",

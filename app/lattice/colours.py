@@ -19,3 +19,7 @@ OVERLAY_RGBA = np.array(
 )
 # behind the lattice, where the view is wider or taller than it
 BACKGROUND = "#202020"
+# the text box drawn inside the view (presenter overlay): a warm yellow, in no colour scheme and
+# far from the overlay codes' red and green, on translucent black
+TEXT_RGB = (255, 214, 10)
+TEXT_BOX_RGBA = (0, 0, 0, 190)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QRectF
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QGraphicsPixmapItem, QWidget
 
 from isinglab.app.lattice.colours import BACKGROUND, OVERLAY_RGBA
 
@@ -48,6 +48,11 @@ class PyqtgraphBackend:
         self.vb.addItem(self.image)
         self.vb.addItem(self.overlay)
         self.overlay.setVisible(False)
+        # the text box: in the view's scene, whose coordinates are the widget's pixels
+        self.text = QGraphicsPixmapItem()
+        self.text.setZValue(1000)
+        self.text.setVisible(False)
+        self.widget.scene().addItem(self.text)
         self._lut = None
         self._counter = _PaintCounter(on_draw)
         self.widget.viewport().installEventFilter(self._counter)
@@ -80,6 +85,15 @@ class PyqtgraphBackend:
         self.overlay.setImage(codes, autoLevels=False, levels=(0, 255), lut=lut)
         self._scale(self.overlay, codes, b)
         self.overlay.setVisible(True)
+
+    def show_text(self, box):
+        """Draw a text_overlay.TextBox (None hides it) over the lattice, in widget pixels."""
+        if box is None:
+            self.text.setVisible(False)
+            return
+        self.text.setPixmap(QPixmap.fromImage(box.image))
+        self.text.setPos(box.rect.x(), box.rect.y())
+        self.text.setVisible(True)
 
     @staticmethod
     def _scale(item, data, b):

@@ -7,6 +7,9 @@ shown as the fraction of up spins per block (0..255), blended between the two co
 Array row 0 is drawn at the top; world coordinates are lattice sites in both backends. The
 widget picks a backend (vispy_backend on the GPU, painter_backend as the software fallback) and
 keeps what they share: blocking, overlays, colour schemes, bookkeeping and PNG export.
+
+A text box (presenter mode's T/T_c, xi and caption: `set_text_overlay`) is drawn by the backend
+inside its own scene, so it shows on every backend (see text_overlay).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from isinglab.app.lattice.downsample import (
 )
 from isinglab.app.lattice.gl_support import gl_unavailable_reason, is_software_renderer
 from isinglab.app.lattice.painter_backend import PyqtgraphBackend
+from isinglab.app.lattice.text_overlay import paint_text_box
 from isinglab.app.lattice.vispy_backend import VispyBackend
 from isinglab.app.qt_bytes import image_bytes
 
@@ -63,6 +67,8 @@ class LatticeView(QWidget):
         self._mask = None
         self._closed = False
         self._gl_limit_seen = False
+        self._text_lines: tuple[str, ...] = ()
+        self._text_box = None
         self._impl = self._make_backend()
         self.backend = self._impl.name
         self._impl.widget.setToolTip(TOOLTIP)
@@ -184,6 +190,44 @@ class LatticeView(QWidget):
     def set_show_cluster(self, show: bool) -> None:
         self.show_cluster = bool(show)
         self._render_overlay()
+
+    def set_tooltip_enabled(self, on: bool) -> None:
+        """The pan/zoom hint shown when the mouse rests on the view (off in presenter mode:
+        no hint on the projector)."""
+        tip = TOOLTIP if on else ""
+        self.setToolTip(tip)
+        self._impl.widget.setToolTip(tip)
+
+    # -- the text box ---------------------------------------------------------------------
+    def set_text_overlay(self, lines) -> None:
+        """Show these lines in a box at the top left, drawn inside the view's own scene (first
+        line large); None or no lines hide it. Cheap when the lines did not change."""
+        lines = tuple(str(s) for s in lines or () if s)
+        if lines == self._text_lines:
+            return
+        self._text_lines = lines
+        self._render_text()
+
+    @property
+    def text_overlay(self) -> tuple[str, ...]:
+        """The lines the text box shows (empty: none)."""
+        return self._text_lines if self._text_box is not None else ()
+
+    def text_overlay_rect(self):
+        """The text box's QRect in this widget's coordinates, None while none is shown."""
+        return None if self._text_box is None else self._text_box.rect
+
+    def _render_text(self) -> None:
+        if self._closed:
+            return
+        ratio = self._impl.widget.devicePixelRatioF()
+        self._text_box = paint_text_box(self._text_lines, self.width(), self.height(), ratio)
+        self._impl.show_text(self._text_box)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if self._text_lines:
+            self._render_text()  # its font follows the view's height
 
     @staticmethod
     def _check_colormap(name):

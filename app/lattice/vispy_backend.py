@@ -1,4 +1,5 @@
-"""The lattice view's GPU backend: a vispy SceneCanvas with two Image visuals.
+"""The lattice view's GPU backend: a vispy SceneCanvas with two Image visuals (and a third, the
+text box, in the canvas' pixel coordinates).
 
 Textures stay uint8 (0/1 spins or 0..255 block fractions) and the two colours are applied by
 the colormap on the GPU, so a colour change costs no upload. Implements the backend interface
@@ -34,6 +35,7 @@ class VispyBackend:
         self.view.camera = scene.PanZoomCamera(aspect=1, flip=(False, True, False))
         self.image = None
         self.overlay = None
+        self.text = None  # the text box: an RGBA Image in canvas pixels, above the view
         self._blocks = {}  # id(visual) -> block size its transform scales by
         self.canvas.events.draw.connect(on_draw)
 
@@ -109,6 +111,32 @@ class VispyBackend:
             self.overlay.set_data(codes)
             self.overlay.visible = True
         self._scale(self.overlay, b)
+
+    def show_text(self, box):
+        """Draw a text_overlay.TextBox (None hides it) in the canvas' own pixel coordinates,
+        above the lattice: it is part of the GL scene, so it shows in the canvas' native window."""
+        from vispy.visuals.transforms import STTransform
+
+        from isinglab.app.lattice.text_overlay import rgba_array
+
+        if box is None:
+            if self.text is not None and self.text.visible:
+                self.text.visible = False
+            return
+        data = rgba_array(box.image)
+        if self.text is None:
+            # a child of the canvas' root scene: canvas (logical) pixels, y down, drawn after
+            # the view (order); clim: the texture's 0..255 as they are
+            self.text = self._scene.visuals.Image(data, parent=self.canvas.scene, interpolation="nearest",
+                                                  clim=(0, 255), texture_format="auto")
+            self.text.order = 10
+            self.text.set_gl_state("translucent", depth_test=False, cull_face=False)
+        else:
+            self.text.set_data(data)
+            self.text.visible = True
+        ratio = box.image.devicePixelRatio()
+        self.text.transform = STTransform(scale=(1 / ratio, 1 / ratio), translate=(box.rect.x(), box.rect.y()))
+        self.canvas.update()
 
     def _scale(self, img, b):
         from vispy.visuals.transforms import STTransform

@@ -1,10 +1,16 @@
 """The scene player: a toolbar that plays scripted scenes (core/scenes.py) on the live engine.
 
 Playing a scene pauses free running and drives the engine one frame at a time: apply the frame's
-parameters (and reset), wait until the engine has applied them, ask for exactly
+parameters that changed (and reset), wait until the engine has applied them, ask for exactly
 `sweeps_per_frame` sweeps, wait until they are done. Each step waits for the engine's own
 snapshot to confirm the previous one, so two runs of a scene give identical lattices however
 fast or slow the machine is; wall-clock pacing only decides when the next frame may start.
+A frame that changes nothing sends nothing: the engine's settle count (sweeps since the last
+change) keeps growing through a scene's holds, so the analyses fill there.
+
+While a scene plays, its docks are shown and the others hidden; the user's layout (dock state
+and visibility) is held by the window and comes back when the scene stops, finishes or is
+replaced by none, and is what the window saves on close (never the scene's).
 
 PageDown / PageUp (what presenter clickers send) go to the next / previous scene and play it.
 """
@@ -35,8 +41,11 @@ class SceneDriver:
     poll() returns the index of a frame whose sweeps have just finished, else None. The engine's
     snapshot after frame k equals core.scenes.frames(scene)[k] (same sampler operations)."""
 
-    def __init__(self, engine, scene: Scene):
+    def __init__(self, engine, scene: Scene, on_reset=None):
+        """on_reset(request_serial) is called after each reset the scene asks for (the window
+        breaks its live traces there)."""
         self.engine, self.scene = engine, scene
+        self.on_reset = on_reset
         self.frame = 0  # the frame being prepared or swept
         self.done = False
         self._stage = None
@@ -96,11 +105,24 @@ class SceneDriver:
         return None
 
     def _apply_frame_params(self) -> None:
+        """Request what this frame changes (nothing when nothing changes: the engine then counts
+        on towards equilibrium) and its resets; with neither, sweep at once."""
+        eng = self.engine
         params = self.scene.params_at_frame(self.frame)
-        serial = self.engine.request(**_fields(params))
-        for state in self.scene.events_at_frame(self.frame):
-            self.engine.reset(state)  # after the request: same order as core.scenes.frames
+        current = eng.params  # what the engine has, including requests not yet applied
+        changes = {k: v for k, v in _fields(params).items() if getattr(current, k) != v}
+        resets = self.scene.events_at_frame(self.frame)
+        if not changes and not resets:
+            self._target_sweeps = eng.latest().sweeps + self.scene.sweeps_per_frame
+            eng.step(self.scene.sweeps_per_frame)
+            self._stage = "sweeping"
+            return
+        serial = eng.request(**changes)  # (without changes, before a reset: it only takes a serial)
+        for state in resets:
+            eng.reset(state)  # after the request: same order as core.scenes.frames
             serial += 1  # reset() takes the next request serial
+            if self.on_reset is not None:
+                self.on_reset(serial)
         self._wait_serial = serial
         self._stage = "applying"
 
@@ -130,7 +152,10 @@ class ScenePlayer(QObject):
         self.scene: Scene | None = None
         self.driver: SceneDriver | None = None
         self.playing = False
+        self.speed = 1.0  # scene seconds per wall-clock second (tests play faster; inf: no pacing)
         self._t0 = 0.0
+        self._layout_pending = False  # the user's layout comes back once presenter mode is left
+        self._presenter_connected = False
         self.timer = QTimer(self)
         self.timer.setObjectName("scenePlayerTimer")
         self.timer.setInterval(POLL_MS)
@@ -158,7 +183,7 @@ class ScenePlayer(QObject):
         self.next_action.triggered.connect(lambda: self.step_scene(+1))
         self.previous_action.triggered.connect(lambda: self.step_scene(-1))
         self.restart_action.triggered.connect(self.restart)
-        self.stop_action.triggered.connect(self.stop)
+        self.stop_action.triggered.connect(lambda: self.stop())
 
     def _build_toolbar(self) -> None:
         bar = self.toolbar = QToolBar("Scenes", self.window)
@@ -201,7 +226,7 @@ class ScenePlayer(QObject):
         except IsingLabError as exc:
             self._status(f"Scene not loaded: {exc}")
             return None
-        self.stop(keep_scene=False)
+        self.stop(restore_layout=False)  # scene after scene: the user's layout stays held
         self.scene = scene
         self._select_in_combo(scene.id)
         self.description.setText(scene.description if len(scene.description) < 90
@@ -209,7 +234,7 @@ class ScenePlayer(QObject):
         self.description.setToolTip(scene.description)
         self.progress.setRange(0, scene.n_frames)
         self.progress.setValue(0)
-        self.show_panels(scene.panels)
+        self._show_scene_panels()
         self.scene_changed.emit(scene)
         if play:
             self.restart()
@@ -220,6 +245,24 @@ class ScenePlayer(QObject):
         self.combo.blockSignals(True)
         self.combo.setCurrentIndex(max(i, 0))
         self.combo.blockSignals(False)
+
+    def _show_scene_panels(self) -> None:
+        """Hold the user's layout (once per run of scenes) and show the scene's docks. Presenter
+        mode holds the user's layout itself (it comes back when presenter mode is left) and lays
+        out the scene's panel when the scene changes."""
+        self._layout_pending = False
+        if not self._presenting():
+            self.window.hold_user_layout()
+        self.show_panels(self.scene.panels)
+
+    def _presenting(self) -> bool:
+        presenter = getattr(self.window, "presenter", None)
+        if presenter is None:
+            return False
+        if not self._presenter_connected:
+            self._presenter_connected = True
+            presenter.action.toggled.connect(self._presenter_toggled)
+        return presenter.active
 
     def show_panels(self, names) -> None:
         docks = self.window.docks
@@ -246,8 +289,10 @@ class ScenePlayer(QObject):
             return
         if self.driver is not None:
             self.driver.finish()
+        if not self.window.scene_layout_held and not self._presenting():  # played again after
+            self._show_scene_panels()  # it stopped or finished
         self._pause_free_running()
-        self.driver = SceneDriver(self.window.engine, self.scene)
+        self.driver = SceneDriver(self.window.engine, self.scene, on_reset=self.window.break_traces)
         self.driver.start()
         self.progress.setValue(0)
         self.set_playing(True)
@@ -266,13 +311,14 @@ class ScenePlayer(QObject):
         self.play_action.blockSignals(False)
         if self.playing:
             self._pause_free_running()
-            self._t0 = time.perf_counter() - self.driver.frame / self.scene.fps
+            self._t0 = time.perf_counter() - self.driver.frame / self._frame_rate()
             self.timer.start()
         else:
             self.timer.stop()
 
-    def stop(self, keep_scene: bool = True) -> None:
-        """Stop playing; the engine keeps the scene's last state, paused."""
+    def stop(self, restore_layout: bool = True) -> None:
+        """Stop playing; the engine keeps the scene's last state, paused, and (by default) the
+        user's layout comes back."""
         self.timer.stop()
         self.playing = False
         self.play_action.blockSignals(True)
@@ -281,6 +327,30 @@ class ScenePlayer(QObject):
         if self.driver is not None:
             self.driver.finish()
             self.driver = None
+        if restore_layout:
+            self.restore_layout()
+
+    def restore_layout(self) -> None:
+        """Give the user's layout back. In presenter mode, which lays the docks out itself and
+        on leaving restores what it saved on entering, that happens once it is left."""
+        if self._presenting():
+            self._layout_pending = True
+            return
+        self._layout_pending = False
+        self.window.restore_user_layout()
+
+    def _presenter_toggled(self, on: bool) -> None:
+        """Presenter mode was left (it has restored the layout it saved on entering)."""
+        if on:
+            return
+        if self.playing and not self.window.scene_layout_held:
+            QTimer.singleShot(0, self._show_scene_panels)  # begun in presenter mode: the user's
+        elif self._layout_pending and not self.playing:  # layout is held from here on
+            QTimer.singleShot(0, self.restore_layout)
+
+    def _frame_rate(self) -> float:
+        """Frames per wall-clock second."""
+        return self.scene.fps * self.speed
 
     def _pause_free_running(self) -> None:
         run = self.window.actions_.get("run")
@@ -294,7 +364,7 @@ class ScenePlayer(QObject):
             self.timer.stop()
             return
         for _ in range(4):  # a few engine confirmations per tick, but at most one frame start
-            if d.ready() and time.perf_counter() < self._t0 + d.frame / self.scene.fps:
+            if d.ready() and time.perf_counter() < self._t0 + d.frame / self._frame_rate():
                 return  # wall-clock pacing: this frame's time has not come yet
             if d.ready():
                 self.window.controls.set_values(self.scene.params_at_frame(d.frame))
@@ -304,6 +374,7 @@ class ScenePlayer(QObject):
                 self.frame_done.emit(k)
                 if d.done:
                     self.set_playing(False)
+                    self.restore_layout()
                     self._status(f"Scene finished: {self.scene.name}")
                     self.finished.emit()
                 return

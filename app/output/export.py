@@ -1,25 +1,26 @@
-"""Figure export: any panel to PNG / SVG / PDF, each figure with a JSON sidecar that says how to
+"""Figure export: every panel as a publication figure (matplotlib, from the panel's data) and as
+its screen look (Qt), each file with a JSON sidecar (app/output/sidecar.py) that says how to
 regenerate it (`isinglab figure --from <sidecar>`).
 
-Rendering: a panel is rendered through QWidget.render into a QPainter on a QImage (PNG), a
-QSvgGenerator (SVG) or a QPdfWriter (PDF), so one code path draws all three formats and the
-whole panel (every plot, its titles and legends) ends up in the file; pyqtgraph's own
-ImageExporter/SVGExporter see one plot item only (they stay available in each plot's right-click
-"Export..." menu). The lattice is exported from the spins themselves (LatticeView.export_png for
-PNG, the same indexed image embedded in SVG/PDF), so a GL canvas never has to be read back.
+Publication figure of panel stem S (app/output/figures/, no Qt): S.png, S.svg and S.pdf drawn
+from one matplotlib Figure, S.data.npz with the data sets it was drawn from (its sha256 is in
+every sidecar, so `figure --from` redraws the same figure without simulating), a sidecar per
+file. Options: the column preset (3.4 in or 7 in wide), the font size, the PNG's DPI. The
+controls panel has no data and no publication figure.
 
-Size: `scale` multiplies the panel's on-screen size in pixels; `dpi` is written into the PNG and
-sets the physical page size of SVG and PDF (pixels / dpi inches), so a figure has the same
-physical size in every format. Every file is written to a temporary file in the destination
-folder and renamed into place: an error leaves nothing half-written.
+Screen look S.screen.png: the panel as it is on screen, rendered through QWidget.render into a
+QImage (`export_panel` can still write it as SVG or PDF through QSvgGenerator / QPdfWriter). The
+lattice is drawn from the spins themselves, so a GL canvas never has to be read back. `scale`
+multiplies the on-screen size in pixels; `dpi` is written into the PNG.
+
+Every file is written to a temporary file in the destination folder and renamed into place
+(core/atomic_io.py): an error leaves nothing half-written.
 """
 from __future__ import annotations
 
-import datetime
-import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,33 +33,43 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QPushButton, QSpinBox, QWidget)
 
 from isinglab.core import __version__
-from isinglab.core.atomic_io import check_folder, resolve_target, write_atomic
+from isinglab.core.atomic_io import check_folder, resolve_target
 from isinglab.core.errors import IsingLabError
-from isinglab.core.json_files import strict_json
 from isinglab.core.panel_ids import PANEL_IDS, file_stem
-from isinglab.core.params import ModelParams
+from isinglab.app.output import figures
+from isinglab.app.output.figures.data import tables_from
+from isinglab.app.output.figures.style import PRESETS, Style
+from isinglab.app.output.publication import DATA_SUFFIX, write_pair, write_publication
+from isinglab.app.output.sidecar import FONT_RANGE, STYLES, make_sidecar
 from isinglab.app.ui import make_action
 
 FORMATS = ("png", "svg", "pdf")
-SIDECAR_SCHEMA = 1
 PANELS = PANEL_IDS
 FILE_STEMS = {name: file_stem(name) for name in PANELS}
 MAX_PIXELS = 12000  # per side: beyond this QImage/QPainter allocations fail or crawl
-SIDECAR_KEYS = {"isinglab_version", "schema", "panel", "format", "file", "created", "params", "sweeps",
-                "algorithm", "backend", "seed", "initial", "panel_state", "scale", "dpi", "size_px", "scene"}
+SCREEN_SUFFIX = ".screen.png"  # the screen look of stem S: S.screen.png
 
 
 @dataclass(frozen=True)
 class ExportOptions:
-    scale: float = 2.0  # output pixels per on-screen pixel
-    dpi: int = 150
+    scale: float = 2.0  # screen look: output pixels per on-screen pixel
+    dpi: int = 150  # written into every PNG; the publication PNG's pixels per inch
+    style: str = "publication"  # what a figure set holds: "publication" (+ screen PNG) or "screen"
+    preset: str = "single"  # publication width: "single" (3.4 in) or "double" column (7 in)
+    font_size: float = 8.0  # publication text, in points
 
     def validated(self) -> "ExportOptions":
         if not (isinstance(self.scale, (int, float)) and math.isfinite(self.scale) and 0.1 <= self.scale <= 16):
             raise IsingLabError(f"export scale must be between 0.1 and 16, got {self.scale!r}")
         if not (isinstance(self.dpi, int) and 30 <= self.dpi <= 2400):
             raise IsingLabError(f"export DPI must be an integer between 30 and 2400, got {self.dpi!r}")
+        if self.style not in STYLES:
+            raise IsingLabError(f"export style must be one of {', '.join(STYLES)}, got {self.style!r}")
+        self.figure_style()
         return self
+
+    def figure_style(self) -> Style:
+        return Style(self.preset, self.font_size, self.dpi).validated()
 
 
 # ---------------------------------------------------------------------------- painting
@@ -169,90 +180,6 @@ def _render_pdf(fig: _Figure, opts: ExportOptions) -> tuple[bytes, QSize]:
 RENDERERS = {"png": _render_png, "svg": _render_svg, "pdf": _render_pdf}
 
 
-# ---------------------------------------------------------------------------- panel state
-
-def panel_state(window, panel_id: str) -> dict:
-    """What regenerating the panel needs beyond the model parameters: its contract's state()."""
-    return strict_json(window.panels[panel_id].state())
-
-
-def make_sidecar(window, dock_name: str, fmt: str, filename: str, opts: ExportOptions, size: QSize,
-                 snapshot=None) -> dict:
-    snap = snapshot if snapshot is not None else window.engine.latest()
-    p: ModelParams = snap.params
-    return {
-        "isinglab_version": __version__,
-        "schema": SIDECAR_SCHEMA,
-        "panel": dock_name,
-        "format": fmt,
-        "file": filename,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "params": asdict(p),
-        "sweeps": int(snap.sweeps),
-        "algorithm": p.algorithm,
-        "backend": {"engine": getattr(window.engine, "_backend", "numba"), "kernel": snap.kernel,
-                    "view": window.lattice.backend},
-        "seed": p.seed,
-        "initial": "random",
-        "scale": opts.scale,
-        "dpi": opts.dpi,
-        "size_px": [size.width(), size.height()],
-        "panel_state": panel_state(window, dock_name),
-    }
-
-
-def load_sidecar(path: str) -> dict:
-    """Read and check a sidecar: IsingLabError with the reason for anything unusable."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise IsingLabError(f"sidecar {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IsingLabError(f"cannot read sidecar {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise IsingLabError(f"sidecar {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    return check_sidecar(data, path)
-
-
-def check_sidecar(data, where: str = "sidecar") -> dict:
-    if not isinstance(data, dict):
-        raise IsingLabError(f"{where}: expected a JSON object")
-    missing = sorted({"panel", "params", "sweeps"} - data.keys())
-    if missing:
-        raise IsingLabError(f"{where}: missing {', '.join(missing)}")
-    unknown = sorted(set(data) - SIDECAR_KEYS)
-    if unknown:
-        raise IsingLabError(f"{where}: unknown keys {', '.join(unknown)}")
-    if data["panel"] not in PANELS:
-        raise IsingLabError(f"{where}: unknown panel {data['panel']!r}; one of {', '.join(PANELS)}")
-    sweeps = data["sweeps"]
-    if isinstance(sweeps, bool) or not isinstance(sweeps, int) or not 0 <= sweeps <= 10**9:
-        raise IsingLabError(f"{where}: sweeps must be an integer in [0, 1e9], got {sweeps!r}")
-    data["params"] = params_from_dict(data["params"], where)
-    if "scene" in data and not isinstance(data["scene"], dict):
-        raise IsingLabError(f"{where}: scene must be an object")
-    if not isinstance(data.get("panel_state", {}), dict):
-        raise IsingLabError(f"{where}: panel_state must be an object")
-    initial = data.get("initial", "random")
-    if initial not in ("random", "up", "down"):
-        raise IsingLabError(f"{where}: initial must be random, up or down, got {initial!r}")
-    return data
-
-
-def params_from_dict(d, where: str = "sidecar") -> ModelParams:
-    fields = set(ModelParams.__dataclass_fields__)
-    if not isinstance(d, dict):
-        raise IsingLabError(f"{where}: params must be an object")
-    unknown = sorted(set(d) - fields)
-    if unknown:
-        raise IsingLabError(f"{where}: unknown parameters {', '.join(unknown)}")
-    try:
-        return ModelParams(**d).validated()
-    except IsingLabError as exc:
-        raise IsingLabError(f"{where}: {exc}") from None
-
-
 # ---------------------------------------------------------------------------- export
 
 def panel_figure(window, dock_name: str, opts: ExportOptions, snapshot=None) -> _Figure:
@@ -280,8 +207,8 @@ def bring_forward(dock) -> None:
 
 def export_panel(window, dock_name: str, path: str, fmt: str | None = None,
                  opts: ExportOptions = ExportOptions(), snapshot=None, extra: dict | None = None) -> tuple[str, str]:
-    """Write one panel as `fmt` (default: from the suffix) to `path`, plus `path + ".json"`
-    (`extra` adds sidecar entries, e.g. the scene a figure came from).
+    """Write the screen look of one panel as `fmt` (default: from the suffix) to `path`, plus
+    `path + ".json"` (`extra` adds sidecar entries, e.g. the scene a figure came from).
 
     Returns (figure path, sidecar path). Raises IsingLabError for any problem; then nothing new
     is left at either path.
@@ -297,35 +224,37 @@ def export_panel(window, dock_name: str, path: str, fmt: str | None = None,
     snap = snapshot if snapshot is not None else window.engine.latest()
     fig = panel_figure(window, dock_name, opts, snap)
     blob, size = RENDERERS[fmt](fig, opts)
-    sidecar = {**make_sidecar(window, dock_name, fmt, os.path.basename(path), opts, size, snap), **(extra or {})}
-    text = json.dumps(sidecar, indent=2, allow_nan=False)
-    # the sidecar first: a figure replaced without its new sidecar would be described wrongly
-    old_sidecar = _read_if_regular(side_path)
-    write_atomic(side_path, text)
-    try:
-        write_atomic(path, blob)
-    except IsingLabError:
-        _restore(side_path, old_sidecar)  # the figure did not land: its old sidecar goes back
-        raise
+    sidecar = {**make_sidecar(window, dock_name, fmt, os.path.basename(path), opts.dpi,
+                              (size.width(), size.height()), snap, scale=opts.scale),
+               "style": "screen", **(extra or {})}
+    write_pair(path, blob, side_path, sidecar)
     return path, side_path
 
 
-def _read_if_regular(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
+def export_screen(window, panel_id: str, folder: str, opts: ExportOptions = ExportOptions(), snapshot=None,
+                  extra: dict | None = None) -> list[str]:
+    """The panel as it looks on screen: <stem>.screen.png and its sidecar in `folder`."""
+    path = os.path.join(folder, FILE_STEMS.get(panel_id, panel_id) + SCREEN_SUFFIX)
+    return list(export_panel(window, panel_id, path, "png", opts, snapshot, extra))
 
 
-def _restore(path: str, old: bytes | None) -> None:
-    try:
-        if old is None:
-            os.remove(path)
-        else:
-            write_atomic(path, old)
-    except (OSError, IsingLabError):
-        pass  # the figure error is the one to report
+def export_publication(window, panel_id: str, folder: str, formats=FORMATS, opts: ExportOptions = ExportOptions(),
+                       snapshot=None, extra: dict | None = None) -> list[str]:
+    """The panel's publication figure from its data sets: <stem>.data.npz, then <stem>.<fmt>
+    with a sidecar each (data file and its sha256 recorded). IsingLabError when the panel has no
+    publication figure (the controls) or no data yet."""
+    opts = opts.validated()
+    panel = window.panels.get(panel_id)
+    if panel is None:
+        raise IsingLabError(f"no panel {panel_id!r}; one of {', '.join(window.panels)}")
+    if not figures.has_figure(panel_id):
+        raise IsingLabError(f"{panel.title}: this panel has no data, so no publication figure")
+    tables = figures.figure_tables(panel_id, tables_from(panel.data_sets()))
+    if not tables:
+        raise IsingLabError(f"{panel.title}: no data yet, nothing to draw a publication figure from")
+    snap = snapshot if snapshot is not None else window.engine.latest()
+    base = make_sidecar(window, panel_id, "png", "", opts.dpi, (0, 0), snap)
+    return write_publication(folder, panel_id, tables, opts.figure_style(), formats, base, extra)
 
 
 def visible_panels(window) -> list[str]:
@@ -334,10 +263,20 @@ def visible_panels(window) -> list[str]:
             if dock.isVisible() and not dock.visibleRegion().isEmpty()]
 
 
+def has_publication(window, panel_id: str) -> bool:
+    """Whether the panel can be drawn as a publication figure now (it has one, and data)."""
+    panel = window.panels.get(panel_id)
+    return (panel is not None and figures.has_figure(panel_id)
+            and bool(figures.figure_tables(panel_id, tables_from(panel.data_sets()))))
+
+
 def export_figure_set(window, folder: str, formats=("png",), opts: ExportOptions = ExportOptions(),
-                      panels=None) -> list[str]:
-    """Every visible panel (or `panels`) in every format into `folder`: <panel>.<fmt> + sidecars.
-    One snapshot for all, so the figures of a set show the same moment."""
+                      panels=None, *, screen: bool = True) -> list[str]:
+    """Every visible panel (or `panels`) into `folder`, from one snapshot (the figures of a set
+    show the same moment). Style "publication": for each panel with data its publication figure
+    in `formats` (+ S.data.npz), and (`screen`) every panel's screen look S.screen.png; style
+    "screen": the screen looks only. Every file with its sidecar."""
+    opts = opts.validated()
     folder = check_folder(folder)
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
@@ -348,16 +287,25 @@ def export_figure_set(window, folder: str, formats=("png",), opts: ExportOptions
     snap = window.engine.latest()
     written = []
     for name in names:
-        for fmt in formats:
-            fig_path = os.path.join(folder, f"{FILE_STEMS.get(name, name)}.{fmt}")
-            written.extend(export_panel(window, name, fig_path, fmt, opts, snap))
+        if opts.style == "publication" and has_publication(window, name):
+            written += export_publication(window, name, folder, formats, opts, snap)
+        if screen or opts.style == "screen":
+            written += export_screen(window, name, folder, opts, snap)
+    if not written:
+        raise IsingLabError("none of these panels has data for a publication figure yet: nothing to export")
     return written
+
+
+def figure_files(written) -> list[str]:
+    """The figures among the paths an export wrote (not sidecars, not data files)."""
+    return [p for p in written if not p.endswith((".json", DATA_SUFFIX))]
 
 
 # ---------------------------------------------------------------------------- GUI
 
 class ExportDialog(QDialog):
-    """Panel (or every visible panel), formats, scale, DPI and folder; `export()` does the work."""
+    """Panel (or every visible panel), style (publication / screen), formats, column preset, font
+    size, scale, DPI and folder; `export()` does the work."""
 
     def __init__(self, window, panel: str | None = None, folder: str | None = None):
         super().__init__(window)
@@ -365,13 +313,16 @@ class ExportDialog(QDialog):
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export figure")
         form = QFormLayout(self)
-        self.panel_combo = QComboBox(self, objectName="exportPanelCombo")
-        self.panel_combo.addItem("All visible panels", None)
-        for name, dock in window.docks.items():
-            self.panel_combo.addItem(dock.windowTitle(), name)
+        self.panel_combo = self._combo("exportPanelCombo", [("All visible panels", None)] + [
+            (dock.windowTitle(), name) for name, dock in window.docks.items()])
         if panel is not None:
             self.panel_combo.setCurrentIndex(self.panel_combo.findData(panel))
         form.addRow("Panel", self.panel_combo)
+        self.style_combo = self._combo("exportStyleCombo", [("Publication (matplotlib, from the data)", "publication"),
+                                                            ("Screen look (PNG)", "screen")])
+        self.style_combo.setToolTip("Publication: PNG/SVG/PDF drawn from the panel's data, with the data "
+                                    "file for replay; screen: the panel as it looks, as <panel>.screen.png")
+        form.addRow("Style", self.style_combo)
         row = QHBoxLayout()
         self.format_boxes = {}
         for fmt in FORMATS:
@@ -380,12 +331,17 @@ class ExportDialog(QDialog):
             self.format_boxes[fmt] = box
             row.addWidget(box)
         form.addRow("Formats", row)
+        self.preset_combo = self._combo("exportPresetCombo", [(f"{k} column ({w:g} in)", k) for k, w in PRESETS.items()])
+        form.addRow("Width", self.preset_combo)
+        self.font_spin = QDoubleSpinBox(self, objectName="exportFontSpin", decimals=1, minimum=FONT_RANGE[0],
+                                        maximum=FONT_RANGE[1], singleStep=0.5, value=8.0, suffix=" pt")
+        form.addRow("Font size", self.font_spin)
         self.scale_spin = QDoubleSpinBox(self, objectName="exportScaleSpin", decimals=1,
                                          minimum=0.5, maximum=8.0, singleStep=0.5, value=2.0)
-        self.scale_spin.setToolTip("Output pixels per screen pixel")
+        self.scale_spin.setToolTip("Screen look: output pixels per screen pixel")
         form.addRow("Scale", self.scale_spin)
         self.dpi_spin = QSpinBox(self, objectName="exportDpiSpin", minimum=30, maximum=2400, value=150)
-        self.dpi_spin.setToolTip("Written into PNG; sets the page size of SVG and PDF")
+        self.dpi_spin.setToolTip("Pixels per inch of the publication PNG; written into every PNG")
         form.addRow("DPI", self.dpi_spin)
         row = QHBoxLayout()
         self.folder_edit = QLineEdit(folder or os.getcwd(), self, objectName="exportFolderEdit")
@@ -399,7 +355,21 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.style_combo.currentIndexChanged.connect(self._style_changed)
+        self._style_changed()
         self.written: list[str] = []
+
+    def _combo(self, name: str, items) -> QComboBox:
+        combo = QComboBox(self, objectName=name)
+        for text, data in items:
+            combo.addItem(text, data)
+        return combo
+
+    def _style_changed(self, _=None) -> None:
+        publication = self.style_combo.currentData() == "publication"
+        for w in (*self.format_boxes.values(), self.preset_combo, self.font_spin):
+            w.setEnabled(publication)
+        self.scale_spin.setEnabled(not publication)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.folder_edit.text())
@@ -407,16 +377,19 @@ class ExportDialog(QDialog):
             self.folder_edit.setText(folder)
 
     def options(self) -> ExportOptions:
-        return ExportOptions(scale=self.scale_spin.value(), dpi=self.dpi_spin.value())
+        return ExportOptions(scale=self.scale_spin.value(), dpi=self.dpi_spin.value(),
+                             style=self.style_combo.currentData(), preset=self.preset_combo.currentData(),
+                             font_size=self.font_spin.value())
 
     def export(self) -> list[str]:
         """Write what the dialog says; IsingLabError on bad input."""
+        opts = self.options()
         formats = [f for f, box in self.format_boxes.items() if box.isChecked()]
-        if not formats:
+        if not formats and opts.style == "publication":
             raise IsingLabError("choose at least one format")
         panel = self.panel_combo.currentData()
-        self.written = export_figure_set(self.window_, self.folder_edit.text(), formats, self.options(),
-                                         None if panel is None else [panel])
+        self.written = export_figure_set(self.window_, self.folder_edit.text(), formats or ["png"], opts,
+                                         None if panel is None else [panel], screen=opts.style == "screen")
         return self.written
 
     def _accept(self) -> None:
@@ -425,8 +398,8 @@ class ExportDialog(QDialog):
         except IsingLabError as exc:
             QMessageBox.warning(self, "Export failed", str(exc))
             return
-        figures = [p for p in written if not p.endswith(".json")]
-        self.window_.statusBar().showMessage(f"Exported {len(figures)} figure(s) to {self.folder_edit.text()}", 8000)
+        n = len(figure_files(written))
+        self.window_.statusBar().showMessage(f"Exported {n} figure(s) to {self.folder_edit.text()}", 8000)
         self.accept()
 
 
@@ -445,10 +418,12 @@ def install(window) -> dict[str, QAction]:
     """File > Export submenu and an "Export <panel>…" right-click action on every dock."""
     actions = {
         "figure": _action(window, "Export figure…", "exportFigureAction",
-                          "Export one panel, or all visible ones, as PNG/SVG/PDF with a JSON sidecar",
+                          "Export one panel, or all visible ones: a publication figure (PNG/SVG/PDF from "
+                          "its data) or its screen look, with JSON sidecars",
                           lambda: open_export_dialog(window), "Ctrl+E"),
         "figure_set": _action(window, "Export figure set", "exportFigureSetAction",
-                              "Write every visible panel as PNG, SVG and PDF (with sidecars) into a folder",
+                              "Write every visible panel with data as a publication figure (PNG, SVG, PDF "
+                              "and its data) and every visible panel's screen look, with sidecars",
                               lambda: _export_set_now(window), "Ctrl+Shift+E"),
     }
     menu = window.menu("&File")
@@ -482,5 +457,4 @@ def _export_set_now(window) -> None:
     except IsingLabError as exc:
         QMessageBox.warning(window, "Export failed", str(exc))
         return
-    n = sum(1 for p in written if not p.endswith(".json"))
-    window.statusBar().showMessage(f"Exported {n} figures to {folder}", 8000)
+    window.statusBar().showMessage(f"Exported {len(figure_files(written))} figures to {folder}", 8000)

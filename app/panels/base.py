@@ -27,6 +27,10 @@ class AnalysisPanel(QWidget):
     def on_snapshot(self, snapshot) -> None:
         """Receive the newest engine snapshot (GUI thread; keep it cheap)."""
 
+    def follow_model(self, params) -> None:
+        """The engine now runs `params` (a ModelParams; on every change, also while the dock is
+        hidden): drop what belongs to another model (L, J, h). GUI thread; keep it cheap."""
+
     # ---- the panel contract (app/panels/contract.py) ----
     def state(self) -> dict:
         """JSON-safe inputs and what the panel shows; subclasses add theirs and "model"."""

@@ -34,6 +34,7 @@ from isinglab.app.panels.blocks_flow import (MAX_SHOWN, REF_TEMPERATURES, FlowKe
                                              couplings_table, fit_job, level_images, reference_job,
                                              shown_levels)
 from isinglab.app.panels.contract import DataSet
+from isinglab.app.panels.plot_layout import MIN_PLOT_HEIGHT, legend_below, scrolling
 from isinglab.app.panels.workers import LatestOnlyWorker, TaskRunner
 from isinglab.app import ui as palette
 
@@ -55,6 +56,12 @@ def arrow_angle(dx: float, dy: float) -> float:
     """pg.ArrowItem angle (degrees; 0 points to -x, Qt rotates clockwise on screen) that points
     along the data-space direction (dx, dy) of a plot whose y axis points up."""
     return math.degrees(math.atan2(dy, -dx))
+
+
+def _mcrg_model(mcrg: dict) -> dict:
+    """The model an MCRG estimate belongs to: its lattice side, rule, b and J (h = 0)."""
+    return {"size": mcrg.get("size"), "coupling": mcrg.get("coupling"), "field": 0.0,
+            "rule": mcrg.get("rule"), "block": mcrg.get("block")}
 
 
 class _Trajectory:
@@ -142,7 +149,11 @@ class BlocksPanel(AnalysisPanel):
         splitter.addWidget(self._build_flow())
         splitter.addWidget(self._build_mcrg())
         splitter.setSizes([250, 450, 250])  # scaled to the dock's height by Qt
-        layout.addWidget(splitter, 1)
+        # levels, flow and MCRG at their least heights: scrolled on a low projector, not squeezed
+        # until the titles are cut off and the tick labels overprint
+        heights = [max(w.minimumHeight(), w.minimumSizeHint().height())
+                   for w in (splitter.widget(i) for i in range(splitter.count()))]
+        layout.addWidget(scrolling(splitter, sum(heights) + 2 * splitter.handleWidth(), self), 1)
 
     def _build_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -178,6 +189,7 @@ class BlocksPanel(AnalysisPanel):
             self.level_images.append(image)
             self.level_titles.append(title)
         self._frame_levels(1)
+        view.setMinimumHeight(MIN_PLOT_HEIGHT - 20)
         return view
 
     def _frame_levels(self, n: int) -> None:
@@ -190,7 +202,7 @@ class BlocksPanel(AnalysisPanel):
         plot.setLabel("bottom", "K_nn")
         plot.setLabel("left", "K_nnn")
         plot.setAspectLocked(True)  # equal units: arrows point where the flow goes
-        plot.addLegend(offset=(10, 10))
+        legend_below(plot, columns=3)  # under the axis: over the view it covered the flow
         self.current_flow = _Trajectory(plot, COLOURS["current"], False, "current T")
         self.reference_flows = []
         for t, colour in zip(REF_TEMPERATURES, REF_COLOURS):  # simulated at L = REF_SIZE[b]
@@ -198,6 +210,7 @@ class BlocksPanel(AnalysisPanel):
             self.reference_flows.append(_Trajectory(plot, colour, True, name))
         for axis in ("left", "bottom"):
             plot.getAxis(axis).enableAutoSIPrefix(False)
+        widget.setMinimumHeight(MIN_PLOT_HEIGHT + 80)  # the plot and its legend's rows
         return widget
 
     def _build_mcrg(self) -> QWidget:
@@ -231,6 +244,7 @@ class BlocksPanel(AnalysisPanel):
             plot.setLogMode(x=True, y=False)
         self.tc_points = self._points(self.tc_plot)
         self.nu_points = self._points(self.nu_plot)
+        plots.setMinimumHeight(MIN_PLOT_HEIGHT)
         layout.addWidget(plots, 1)
         self._fill_mcrg_sizes()
         return box
@@ -279,6 +293,20 @@ class BlocksPanel(AnalysisPanel):
         key = FlowKey(p.size, p.temperature, p.coupling, p.field, self.rule, self.block)
         self._equilibration = snapshot.equilibration
         self.worker.submit(self._analyse, snapshot.spins, key, snapshot.equilibrium, snapshot.serial)
+
+    def follow_model(self, params) -> None:
+        """Another (L, J, h): its flow goes at once; so do the level images of another L (the
+        next snapshot brings the new ones)."""
+        key = self._key
+        if key is None or (key.size, key.coupling, key.field) == (params.size, params.coupling, params.field):
+            return
+        self._key = self._flow_levels = None
+        self.current_flow.set_levels([])
+        if key.size != params.size:
+            for item in (*self.level_images, *self.level_titles):
+                item.setVisible(False)
+            self.shown_serial = None
+        self.status_label.setText(f"waiting for a snapshot of L = {params.size}…")
 
     def _analyse(self, spins, key, equilibrium, serial):
         """Worker thread: block, convert to images, extend the flow measurement."""
@@ -339,13 +367,27 @@ class BlocksPanel(AnalysisPanel):
         return state
 
     def data_sets(self) -> list[DataSet]:
+        """rg_couplings: the fitted levels, with the reference flows of the same rule and b and
+        the MCRG estimate (when there are) in its JSON document; an MCRG estimate without a
+        fitted flow is the data set "mcrg"."""
+        mcrg = self.mcrg_result.to_json() if self.mcrg_result is not None else None
         if not self.flow_levels:
-            return []
+            if mcrg is None:
+                return []
+            return [DataSet("mcrg", "Monte Carlo RG estimate of T_c and nu", _mcrg_model(mcrg),
+                            document={"mcrg": mcrg}, formats=("json",))]
         key, levels = self._flow_levels
         units = {name: "" for name in couplings_table(levels)}
+        document = {"levels": [lv.to_json() for lv in levels]}
+        references = self._references.get((key.rule, key.block))
+        if references:
+            document["reference_flows"] = [
+                {"temperature": f.params.temperature, "size": f.params.size, "seed": f.params.seed,
+                 "sweeps": f.sweeps, "levels": [lv.to_json() for lv in f.levels]} for f in references]
+        if mcrg is not None:
+            document["mcrg"] = mcrg
         return [DataSet("rg_couplings", "block-spin couplings per RG level", key.model(),
-                        couplings_table(levels), units, {"levels": [lv.to_json() for lv in levels]},
-                        formats=("csv", "json"))]
+                        couplings_table(levels), units, document, formats=("csv", "json"))]
 
     @property
     def flow_levels(self):

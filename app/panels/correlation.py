@@ -17,10 +17,6 @@ L/2 points.
 from __future__ import annotations
 
 import math
-import threading
-import time
-from dataclasses import dataclass
-from typing import NamedTuple
 
 import isinglab.app.qt  # noqa: F401  (binding choice before pyqtgraph)
 import numpy as np
@@ -30,15 +26,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBox
 
 from isinglab.core import correlation as corr
 from isinglab.core import exact
+from isinglab.core.exact_curves import onsager_xi_curves
 
 from isinglab.app.panels.base import AnalysisPanel
 from isinglab.app.panels.contract import DataSet
+from isinglab.app.panels.correlation_scan import (ANALYSIS_INTERVAL_S, BIN_WIDTH, CorrelationModel,  # noqa: F401
+                                                  CorrelationScan, ScanUpdate)
+from isinglab.app.panels.plot_layout import MIN_PLOT_HEIGHT, DecadeAxis, legend_below, scrolling
 from isinglab.app.panels.workers import LatestOnlyWorker
 from isinglab.app import ui as palette
 
-BIN_WIDTH = 0.02  # temperature bins, in units of |J|
-ANALYSIS_INTERVAL_S = 0.3  # refit a bin at most this often (and at most 25 % of worker time)
-MAX_BLOCKS = 32  # per bin: 16..32 jackknife blocks keep a refit well under 0.1 s
 REDRAW_INTERVAL_MS = 100
 T_RANGE = (0.5, 5.0)  # Onsager curves, units of |J|
 LINE_WIDTH = 2
@@ -51,125 +48,7 @@ def _pen(colour: str, dashed: bool = False):
     return pg.mkPen(colour, width=LINE_WIDTH, style=Qt.DashLine if dashed else Qt.SolidLine)
 
 
-# ----------------------------------------------------------------------------- worker side
-
-class CorrelationModel(NamedTuple):
-    """The system a correlation scan belongs to; a change clears every bin."""
-
-    size: int
-    coupling: float
-    field: float
-
-
-@dataclass(frozen=True)
-class ScanUpdate:
-    """What the worker hands to the GUI: the current bin and the xi(T) points of all bins."""
-
-    model: CorrelationModel
-    temperature: float  # mean T of the current bin
-    n: int  # snapshots in the current bin
-    result: corr.CorrelationResult | None  # newest analysis of the current bin
-    points: dict  # name -> (T, mean, err) arrays, names "xi_exp", "xi_2nd"
-
-
-class _Bin:
-    __slots__ = ("series", "t_sum", "result", "analysed_at", "analysed_n")
-
-    def __init__(self, size: int):
-        self.series = corr.CorrelationSeries(size, radial=True, max_blocks=MAX_BLOCKS)
-        self.t_sum = 0.0
-        self.result = None
-        self.analysed_at = -math.inf
-        self.analysed_n = 0
-
-    @property
-    def t_mean(self) -> float:
-        return self.t_sum / max(self.series.n, 1)
-
-
-class CorrelationScan:
-    """Per-temperature correlation bins of one (L, J, h). Used from one (worker) thread, except
-    `request_clear`, which any thread may call."""
-
-    def __init__(self, width: float = BIN_WIDTH):
-        self.width = width
-        self._bins: dict[int, _Bin] = {}
-        self._model = None
-        self._current = None
-        self._clear = threading.Event()
-        self._interval = ANALYSIS_INTERVAL_S
-
-    def request_clear(self) -> None:
-        self._clear.set()
-
-    def process(self, spins, params) -> ScanUpdate:
-        """Add one snapshot at params (a ModelParams) and return the state to draw."""
-        model = CorrelationModel(params.size, params.coupling, params.field)
-        if self._clear.is_set() or model != self._model:
-            self._clear.clear()
-            self._bins.clear()
-            self._model, self._current = model, None
-        key = int(round(params.temperature / (self.width * (abs(params.coupling) or 1.0))))
-        b = self._bins.get(key)
-        if b is None:
-            b = self._bins[key] = _Bin(params.size)
-        b.series.add(spins, params.coupling)
-        b.t_sum += params.temperature
-        if self._current is not None and self._current != key:
-            self._analyse(self._bins.get(self._current))  # its final state, before leaving it
-        self._current = key
-        if time.monotonic() - b.analysed_at >= self._interval:
-            self._analyse(b)
-        return self._update(b)
-
-    def _analyse(self, b: _Bin | None) -> None:
-        if b is None or b.series.n < corr.MIN_SAMPLES or b.series.n == b.analysed_n:
-            return
-        start = time.monotonic()
-        J, h = self._model.coupling, self._model.field
-        b.result = b.series.result(b.t_mean, J, h)
-        b.analysed_n = b.series.n
-        b.analysed_at = time.monotonic()
-        self._interval = max(ANALYSIS_INTERVAL_S, 4.0 * (b.analysed_at - start))
-
-    def _update(self, b: _Bin) -> ScanUpdate:
-        return ScanUpdate(self._model, b.t_mean, b.series.n, b.result, self.points())
-
-    def results(self) -> list:
-        """The newest CorrelationResult of every analysed bin, ascending in T."""
-        return sorted((b.result for b in self._bins.values() if b.result is not None),
-                      key=lambda r: r.temperature)
-
-    def points(self) -> dict:
-        """xi_exp and xi_2nd of every analysed bin with a fitted value, ascending in T."""
-        out = {}
-        for name in ("xi_exp", "xi_2nd"):
-            pts = [(r.temperature, getattr(r, name).value, getattr(r, name).err)
-                   for r in self.results() if getattr(r, name).ok]
-            arr = np.array(pts, dtype=np.float64).reshape(-1, 3)
-            out[name] = (arr[:, 0], arr[:, 1], np.nan_to_num(arr[:, 2]))
-        return out
-
-    def __len__(self) -> int:
-        return sum(b.series.n for b in self._bins.values())
-
-
 # ----------------------------------------------------------------------------- exact curves
-
-def onsager_xi_curves(coupling: float, size: int):
-    """(T, xi) for Onsager's xi (nan at T_c) and (T, sqrt(2/5) xi) below T_c, clipped at 4 L."""
-    if coupling == 0.0:
-        return (np.array([]), np.array([])), (np.array([]), np.array([]))
-    j = abs(coupling)
-    near = np.logspace(-4, -0.5, 120)
-    t = j * np.unique(np.concatenate([np.linspace(*T_RANGE, 300), exact.TC * (1 - near), exact.TC * (1 + near)]))
-    xi = exact.onsager_correlation_length(t, coupling)
-    xi = np.where(np.isfinite(xi) & (xi < 4 * size), xi, np.nan)
-    below = t < j * exact.TC
-    xi_full = np.concatenate([xi[below], [np.nan], xi[~below]])
-    t_full = np.concatenate([t[below], [j * exact.TC], t[~below]])
-    return (t_full, xi_full), (t[below], corr.SECOND_MOMENT_RATIO_BELOW * xi[below])
-
 
 def _log_bars(x, y, err, log_x: bool):
     """ErrorBarItem arguments in the view coordinates of a log-y (and maybe log-x) plot."""
@@ -201,6 +80,7 @@ class CorrelationPanel(AnalysisPanel):
         self._equilibration = None  # of the newest snapshot: what the status says while waiting
         self._last_params = None
         self._last_t = None
+        self._g_frame = None  # (L, log x) of the axes set for an empty G(r); None: auto range
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
@@ -233,15 +113,18 @@ class CorrelationPanel(AnalysisPanel):
         splitter = QSplitter(Qt.Vertical, self)
         splitter.addWidget(self._build_g_plot())
         splitter.addWidget(self._build_xi_plot())
-        layout.addWidget(splitter, 1)
+        # two plots and their legends: scrolled on a low projector rather than overprinted
+        layout.addWidget(scrolling(splitter, 2 * (MIN_PLOT_HEIGHT + 80), self), 1)
 
     def _build_g_plot(self) -> pg.PlotWidget:
-        view = pg.PlotWidget(self)
+        # decade labels only on the log axes: the minor ones overprinted each other
+        view = pg.PlotWidget(self, axisItems={side: DecadeAxis(side) for side in ("left", "bottom")})
         plot = self.g_plot = view.getPlotItem()
         plot.setLabel("bottom", "r, t [lattice spacings]")
         plot.setLabel("left", "G(r),  C(t)/C(0)")
         plot.setLogMode(x=False, y=True)
-        legend = plot.addLegend(offset=(-10, 10))
+        plot.layout.setContentsMargins(1, 8, 1, 1)  # room for the top tick label (no title above)
+        legend = legend_below(plot, columns=3)  # under the axis: over the view it hid the data
         dots = dict(pen=None, symbolPen=None, symbolSize=7)
         self.g_points = plot.plot(symbol="o", symbolBrush=COLOURS["g"], **dots)
         self.g_bars = pg.ErrorBarItem(pen=_pen(COLOURS["g"]), beam=0.0)
@@ -254,6 +137,9 @@ class CorrelationPanel(AnalysisPanel):
                            (self.c_points, "C(t)/C(0), row sums"), (self.c_fit, "fit → ξ_exp"),
                            (self.eta_fit, "power law → η")):
             legend.addItem(item, text)
+        self.g_waiting = pg.TextItem("", anchor=(0.5, 0.5), color=COLOURS["current"])  # why G(r) is empty
+        plot.addItem(self.g_waiting, ignoreBounds=True)
+        view.setMinimumHeight(MIN_PLOT_HEIGHT + 80)  # the plot and its legend's two rows
         return view
 
     def _build_xi_plot(self) -> pg.PlotWidget:
@@ -261,7 +147,8 @@ class CorrelationPanel(AnalysisPanel):
         plot = self.xi_plot = view.getPlotItem()
         plot.setLabel("bottom", "T [J/k_B]")
         plot.setLabel("left", "ξ [lattice spacings]")
-        legend = plot.addLegend(offset=(-10, 10))
+        plot.layout.setContentsMargins(1, 8, 1, 1)
+        legend = legend_below(plot, columns=2)
         self.onsager_curve = plot.plot(pen=_pen(COLOURS["onsager"]), connect="finite")
         self.second_curve = plot.plot(pen=_pen(COLOURS["xi_2nd"], dashed=True), connect="finite")
         self.tc_line = pg.InfiniteLine(angle=90, pen=_pen(COLOURS["tc"], dashed=True))
@@ -281,6 +168,7 @@ class CorrelationPanel(AnalysisPanel):
         legend.addItem(self.second_curve, "√(2/5) ξ: where ξ_2nd belongs below T_c")
         legend.addItem(self.xi_points["xi_exp"], "ξ_exp (fit of C(t))")
         legend.addItem(self.xi_points["xi_2nd"], "ξ_2nd (S(0), S(k_min))")
+        view.setMinimumHeight(MIN_PLOT_HEIGHT + 80)
         return view
 
     # ------------------------------------------------------------------ model
@@ -316,11 +204,30 @@ class CorrelationPanel(AnalysisPanel):
         if p != self._last_params:
             self._last_params = p
             self._show_temperature(p.temperature)
+        if snapshot.equilibration != self._equilibration and self.latest_update is None \
+                and not self._redraw_timer.isActive():
+            self._redraw_timer.start()  # the waiting text follows the equilibration
         self._equilibration = snapshot.equilibration
         if not snapshot.equilibrium or snapshot.sweeps == self._last_sweeps:
             return  # not in equilibrium (the engine's test), or the same lattice again (paused)
         self._last_sweeps = snapshot.sweeps
         self._worker.submit(self.scan.process, snapshot.spins, p)
+
+    def follow_model(self, params) -> None:
+        self.set_model(params.size, params.coupling, params.field)
+
+    def waiting_text(self) -> str:
+        """Why G(r) shows no fit ("" once it does): the equilibration the engine waits for, or how
+        many of the snapshots a fit needs are in."""
+        u = self.latest_update
+        if u is not None and u.result is not None:
+            return ""
+        if u is not None:
+            return f"collecting {u.n}/{corr.MIN_SAMPLES} snapshots at T = {u.temperature:.3f}"
+        eq = self._equilibration
+        if eq is not None and not eq.equilibrated:
+            return eq.describe()
+        return "waiting for equilibrium snapshots…"
 
     def _show_temperature(self, t: float) -> None:
         """Move the current-T marker, widening the T axis when the slider left it."""
@@ -397,7 +304,12 @@ class CorrelationPanel(AnalysisPanel):
                 item.setData([], [])
             empty = np.array([])  # every array at once: ErrorBarItem keeps old ones otherwise
             self.g_bars.setData(x=empty, y=empty, top=empty, bottom=empty)
+            self._frame_empty_g(log_x)
             return
+        if self._g_frame is not None:  # data again: the axes follow it
+            self._g_frame = None
+            self.g_waiting.setVisible(False)
+            self.g_plot.enableAutoRange()
         self._set_positive(self.g_points, res.r, res.g, log_x)
         self.g_bars.setData(**_log_bars(res.r, res.g, res.g_err, log_x))
         if res.g_radial is not None:
@@ -406,6 +318,19 @@ class CorrelationPanel(AnalysisPanel):
         self._set_positive(self.c_points, res.t, res.c / c0, log_x)
         self._draw_fit(self.c_fit, res.fit_exp, res.exp_fit_curve, c0, log_x)
         self._draw_fit(self.eta_fit, res.fit_eta, res.eta_fit_curve, 1.0, log_x)
+
+    def _frame_empty_g(self, log_x: bool) -> None:
+        """No G(r) yet: axes of this L (r from 0 to L/2, G from 1e-3 to 1), not an empty plot's
+        arbitrary range, and the reason in the middle of the plot."""
+        half = max(self._model.size / 2, 2.0)
+        x0, x1 = (0.0, math.log10(half)) if log_x else (0.0, half)
+        if self._g_frame != (half, log_x):
+            self._g_frame = (half, log_x)
+            self.g_plot.setXRange(x0, x1, padding=0.02)
+            self.g_plot.setYRange(-3.0, 0.0, padding=0.02)  # log10 G(r)
+            self.g_waiting.setPos((x0 + x1) / 2, -1.5)
+        self.g_waiting.setText(self.waiting_text())
+        self.g_waiting.setVisible(True)
 
     @staticmethod
     def _set_positive(item, x, y, log_x: bool) -> None:

@@ -37,5 +37,6 @@ class LatticePanel(InputsPanel):
             self.widget.export_png(path, max(1, PICTURE_SIDE // snap.params.size))
 
         return [DataSet("lattice", "lattice snapshot", model_of(snap.params), {"spins": spins},
-                        {"spins": "+-1"}, formats=("npz", "png"), meta={"sweeps": int(snap.sweeps)},
+                        {"spins": "+-1"}, formats=("npz", "png"),
+                        meta={"sweeps": int(snap.sweeps), "colormap": self.widget.colormap},
                         picture=picture)]

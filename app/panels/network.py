@@ -18,10 +18,18 @@ FORWARDED), as it was before the split, for the main window, export and tests.
 Every computation (sampling, training, fitting, even importing torch) runs on a TaskRunner
 thread with progress and cancel; the GUI thread only draws. Bad input ends in a one-line
 message in the panel and the status bar.
+
+torch is ready when asked: the panel starts core/torch_loader's background import once the
+window's first lattice frame is shown (or once the panel itself is shown, outside a main window;
+or after TORCH_FALLBACK_S without a frame), whether or not the Network tab is ever opened. The
+device line says "torch: loading…" meanwhile and the device (e.g. "torch 2.x on CPU") as soon as
+the import has ended, whoever started it; Train pressed earlier waits for it (network_classifier).
 """
 from __future__ import annotations
 
 from operator import attrgetter
+
+import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QTabWidget, QVBoxLayout
@@ -30,7 +38,7 @@ from isinglab.core import torch_loader
 
 from isinglab.app.panels.base import AnalysisPanel
 from isinglab.app.panels.contract import DataSet
-from isinglab.app.panels.network_classifier import ClassifierTab
+from isinglab.app.panels.network_classifier import ClassifierTab, TorchWatch
 from isinglab.app.panels.network_gate import GateTab
 from isinglab.app.panels.network_hamiltonian import HamiltonianTab
 from isinglab.app.panels.network_widgets import task_runner
@@ -60,8 +68,13 @@ FORWARDED = {
 }
 
 
+LOAD_TORCH_AT_START = True  # False: torch loads only when the panel is seen or Train is pressed
+TORCH_CHECK_MS = 50  # how often the panel looks for the window's first frame
+TORCH_FALLBACK_S = 10.0  # the window shown this long without a lattice frame: load torch anyway
+
+
 def _device_job(task):
-    """Worker thread: the one thread that imports torch; this job waits for it."""
+    """Worker thread, once the loader thread has imported torch: the device line's text."""
     torch_loader.load()
     from isinglab.core.learning.classifier import device_label
     return device_label()
@@ -90,16 +103,61 @@ class NetworkPanel(AnalysisPanel):
         self._build()
         self._connect_tabs()
         self.device_runner = task_runner(self, self._device_ready, self._device_failed)
-        self._device_started = False
+        self._shown_since = None  # when the window was first seen shown (TORCH_FALLBACK_S)
+        self._torch_timer = QTimer(self, interval=TORCH_CHECK_MS)
+        self._torch_timer.setObjectName("networkTorchTimer")
+        self._torch_timer.timeout.connect(self._check_torch_start)
+        self.torch_watch = TorchWatch(self)
+        self.torch_watch.ended.connect(self._torch_ended)
+        self.torch_watch.arm()  # at once if torch is loaded already
+        if not torch_loader.done():
+            self._torch_timer.start()
+
+    # ------------------------------------------------------------------ torch
 
     def showEvent(self, event):
         super().showEvent(event)
-        if not self._device_started:  # import torch (seconds of CPU) only once someone looks:
-            QTimer.singleShot(0, self._start_device_if_seen)  # tabbed docks flash shown at start-up
+        if not torch_loader.started():  # seen: load it now (tabbed docks flash shown at start-up)
+            QTimer.singleShot(0, self._start_torch_if_seen)
 
-    def _start_device_if_seen(self) -> None:
-        if not self._device_started and self.isVisible() and not self.visibleRegion().isEmpty():
-            self._device_started = True
+    def _start_torch_if_seen(self) -> None:
+        if self.isVisible() and not self.visibleRegion().isEmpty():
+            torch_loader.start()
+            self._check_torch_start()
+
+    def _host_window(self):
+        """The main window this panel lives in (the one with the lattice view), else None."""
+        w = self.parentWidget()
+        while w is not None and getattr(w, "lattice", None) is None:
+            w = w.parentWidget()
+        return w
+
+    def _check_torch_start(self) -> None:
+        """Timer: start the background import once the window has shown its first frame."""
+        if not torch_loader.started() and LOAD_TORCH_AT_START and self._first_frame_shown():
+            torch_loader.start(background=True)
+        if torch_loader.started():
+            self._torch_timer.stop()
+            if not torch_loader.done():
+                self.device_label.setText("torch: loading…")
+
+    def _first_frame_shown(self) -> bool:
+        host = self._host_window()
+        if host is None:  # outside a main window: once the panel is shown
+            return self.isVisible()
+        if not host.isVisible():
+            return False
+        if self._shown_since is None:
+            self._shown_since = time.monotonic()
+        return host.lattice.frames_drawn > 0 or time.monotonic() - self._shown_since > TORCH_FALLBACK_S
+
+    def _torch_ended(self) -> None:
+        """The import has ended (whoever started it): show the device, or why there is none."""
+        self._torch_timer.stop()
+        message = torch_loader.failure()
+        if message is not None:
+            self._device_failed(message)
+        elif not self.device_runner.running and not self.device_text:
             self.device_runner.start(_device_job)
 
     # ------------------------------------------------------------------ layout
@@ -108,7 +166,7 @@ class NetworkPanel(AnalysisPanel):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         top = QHBoxLayout()
-        self.device_label = QLabel("torch: starting…", self, objectName="networkDeviceLabel")
+        self.device_label = QLabel("torch: not loaded yet", self, objectName="networkDeviceLabel")
         self.status_label = QLabel("", self, objectName="networkStatusLabel")
         self.status_label.setWordWrap(True)
         top.addWidget(self.device_label)
@@ -138,6 +196,9 @@ class NetworkPanel(AnalysisPanel):
 
     def on_snapshot(self, snapshot) -> None:
         self._sim_params = snapshot.params  # only remembered: "From simulation" uses it
+
+    def follow_model(self, params) -> None:
+        self._sim_params = params  # "From simulation" takes the engine's model, shown or not
 
     def use_simulation_parameters(self) -> None:
         """Copy the simulation's T (in units of J) and L into the fit and the dataset controls."""
@@ -194,6 +255,7 @@ class NetworkPanel(AnalysisPanel):
     # ------------------------------------------------------------------ shutdown
 
     def shutdown(self) -> None:
+        self._torch_timer.stop()
         self.classifier_tab.stop_redraw()
         runners = (*self.classifier_tab.runners(), *self.hamiltonian_tab.runners(), self.device_runner)
         for r in runners:  # all told first, so that they stop at once, not in turn

@@ -7,14 +7,16 @@ held-out logit differences with Bayes and distil its coefficients onto the local
 
 Sampling, training and distilling (and importing torch) run on TaskRunner threads with progress
 and cancel; per-epoch records cross to the GUI thread through a queued signal and are drawn at
-most 10 times a second. The tab reports problems through `error`, clears the panel's message
+most 10 times a second. Train pressed while torch is still loading (the app loads it in the
+background from its first frame on: core/torch_loader.py) waits for it, with "loading torch…"
+on a busy progress bar, and then trains; Cancel stops the wait. The tab reports problems through `error`, clears the panel's message
 through `cleared` and sends status-bar notes through `notice`; the panel shows them.
 """
 from __future__ import annotations
 
 import isinglab.app.qt  # noqa: F401  (binding choice before pyqtgraph)
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -28,6 +30,35 @@ from isinglab.app.panels.network_widgets import labelled, push_button, spin_box,
 
 REDRAW_INTERVAL_MS = 100  # live curves and the network redraw at <= 10 Hz
 DEFAULT_TEMPERATURES = "1.8, 2.1, 2.4, 2.7"
+LOADING_TORCH = "loading torch…"  # the training's progress text while it waits for the import
+TORCH_POLL_S = 0.1  # how often a job waiting for torch checks for Cancel
+
+
+class TorchWatch(QObject):
+    """`ended` (on the GUI thread) once core.torch_loader's import has ended, successfully or
+    not; at once from arm() if it has ended already. Connect first, then arm()."""
+
+    ended = Signal()
+
+    def arm(self) -> None:
+        torch_loader.when_done(self._emit)
+
+    def _emit(self) -> None:  # on the loader thread: delivered queued to the GUI thread
+        try:
+            self.ended.emit()
+        except RuntimeError:  # the watcher's widget was deleted meanwhile
+            pass
+
+
+def wait_for_torch(task) -> None:
+    """Worker thread: wait until torch is imported (starting the import if nobody has), saying
+    so on the progress bar; Cancel ends the wait. IsingLabError if torch cannot be imported."""
+    if not torch_loader.done():
+        task.progress(0.0, LOADING_TORCH)
+        torch_loader.start()
+        while not torch_loader.wait(TORCH_POLL_S):
+            task.check()
+    torch_loader.load()  # returns at once, or raises the import's failure
 
 
 # ----------------------------------------------------------------------------- jobs (worker threads)
@@ -37,10 +68,14 @@ def _generate_job(size, temperatures, samples, seed, task):
 
 
 def _train_job(dataset, config, range_, on_epoch, task):
-    """Train, analyse against Bayes and distil; a distillation that cannot run becomes a note."""
-    torch_loader.load()
-    from isinglab.core.learning.classifier import analyse, train_classifier
+    """Train, analyse against Bayes and distil; a distillation that cannot run becomes a note.
+    config: a TrainConfig, or the controls' values (a dict) when Train was pressed before torch
+    was loaded: checked here, once it is."""
+    wait_for_torch(task)
+    from isinglab.core.learning.classifier import TrainConfig, analyse, train_classifier
     from isinglab.core.learning.distill import distill
+    if isinstance(config, dict):
+        config = TrainConfig(**config).validated()
     trained = train_classifier(dataset, config, task=task, on_epoch=on_epoch)
     analysis = analyse(trained)
     try:
@@ -78,11 +113,12 @@ class ClassifierTab(QWidget):
         self.epoch_done.connect(self._on_epoch)
         self.data_runner = task_runner(self, self._dataset_ready, self._report, self.data_progress,
                                        self._data_stopped)
-        self.train_runner = task_runner(self, self._training_done, self._training_failed, self.train_progress,
+        self.train_runner = task_runner(self, self._training_done, self._training_failed, None,
                                         self._training_cancelled)
+        self.train_runner.progress.connect(self._train_progress)
         self.distill_runner = task_runner(self, self._distilled_ready, self._report)
         self._timer = QTimer(self, interval=REDRAW_INTERVAL_MS)
-        self._timer.timeout.connect(self._redraw_live)
+        self._timer.timeout.connect(self._redraw_if_shown)
         self._timer.start()
 
     def _report(self, message: str) -> None:
@@ -232,12 +268,22 @@ class ClassifierTab(QWidget):
     def train_config(self):
         """The controls as a TrainConfig (imports the torch module: only once torch is loaded)."""
         from isinglab.core.learning.classifier import TrainConfig
-        return TrainConfig(channels=self.channels_spin.value(), kernel=int(self.kernel_combo.currentText()),
-                           activation=self.activation_combo.currentText(), epochs=self.epochs_spin.value(),
-                           seed=self.seed_spin.value())
+        return TrainConfig(**self._config_values())
+
+    def _config_values(self) -> dict:
+        """The network controls' values: TrainConfig's fields (no torch needed to read them)."""
+        return dict(channels=self.channels_spin.value(), kernel=int(self.kernel_combo.currentText()),
+                    activation=self.activation_combo.currentText(), epochs=self.epochs_spin.value(),
+                    seed=self.seed_spin.value())
+
+    @property
+    def waiting_for_torch(self) -> bool:
+        """Train was pressed before torch was loaded: the training job waits for it."""
+        return self.train_runner.running and self.train_progress.maximum() == 0
 
     def train(self) -> bool:
-        """Start training on the current dataset; False (with a message) if that cannot work."""
+        """Start training on the current dataset; False (with a message) if that cannot work.
+        While torch is still loading the job waits for it ("loading torch…") and then trains."""
         config = self._checked_config()
         if config is None:
             return False
@@ -246,26 +292,55 @@ class ClassifierTab(QWidget):
         self._dirty = True
         self.trained = self.analysis = self.distilled = None
         self.train_button.setText("Cancel")
-        self.result_label.setText("training…")
+        if isinstance(config, dict):  # torch not there yet: the job waits for it
+            torch_loader.start()
+            self.result_label.setText(f"{LOADING_TORCH} (training starts once it is loaded)")
+            self._set_train_busy(True)
+        else:
+            self.result_label.setText("training…")
+            self._set_train_busy(False)
+            self.train_progress.setValue(0)
         self.train_runner.start(_train_job, self.dataset, config, self._distill_range(), self.epoch_done.emit)
         return True
 
     def _checked_config(self):
         """The training config if a dataset, torch and the controls allow training; else None,
-        with the reason sent as an error."""
+        with the reason sent as an error. Before torch is loaded: the controls' values (a dict),
+        checked by the job once it is (the config lives in a torch module: never imported here)."""
         if self.dataset is None:
             self.error.emit("no dataset: generate or load one before training")
             return None
-        if not torch_loader.ready():  # the config lives in a torch module: never import it here
-            torch_loader.start()
-            self.error.emit("torch is still loading (a few seconds after start-up); try again then")
+        if torch_loader.failure() is not None:
+            self.error.emit(torch_loader.failure())
             return None
         try:
             self.dataset.check_classifiable()
+            if not torch_loader.ready():
+                return self._config_values()
             return self.train_config().validated()
         except IsingLabError as exc:
             self.error.emit(str(exc))
             return None
+
+    def _set_train_busy(self, busy: bool) -> None:
+        """The training's progress bar: busy (no fraction) with "loading torch…" while the job
+        waits for torch, else 0..1000 with the job's text."""
+        bar = self.train_progress
+        if busy:
+            bar.setRange(0, 0)
+            bar.setFormat(LOADING_TORCH)
+        elif bar.maximum() == 0:
+            bar.setRange(0, 1000)
+
+    def _train_progress(self, fraction: float, text: str) -> None:
+        if text == LOADING_TORCH:
+            self._set_train_busy(True)
+            return
+        if self.train_progress.maximum() == 0:  # torch is there: the training has begun
+            self._set_train_busy(False)
+            self.result_label.setText("training…")
+        self.train_progress.setValue(int(fraction * 1000))
+        self.train_progress.setFormat(f"{text} %p%")
 
     def _distill_range(self) -> int:
         """The pair range asked for, cut to what the dataset's lattice holds."""
@@ -276,8 +351,18 @@ class ClassifierTab(QWidget):
         self.history.append(info)
         self._dirty = True
 
+    def _redraw_if_shown(self) -> None:
+        """Timer: the live redraw, only while the tab is shown (a training behind another tab
+        costs the GUI thread nothing; showEvent catches up)."""
+        if self._dirty and self.isVisible():
+            self._redraw_live()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._redraw_live()  # what arrived while hidden: before the first paint (and an export)
+
     def _redraw_live(self) -> None:
-        """Timer: redraw curves and network only if an epoch arrived since the last redraw."""
+        """Redraw curves and network only if an epoch arrived since the last redraw."""
         if not self._dirty:
             return
         self._dirty = False
@@ -288,6 +373,7 @@ class ClassifierTab(QWidget):
 
     def _training_done(self, result) -> None:
         self.train_button.setText("Train")
+        self._set_train_busy(False)
         self.trained, self.analysis, self.distilled, note = result
         self._dirty = True
         self._redraw_live()
@@ -308,11 +394,13 @@ class ClassifierTab(QWidget):
 
     def _training_failed(self, message: str) -> None:
         self.train_button.setText("Train")
+        self._set_train_busy(False)
         self.result_label.setText("training failed")
         self.error.emit(message)
 
     def _training_cancelled(self) -> None:
         self.train_button.setText("Train")
+        self._set_train_busy(False)
         self.result_label.setText(f"training cancelled after {len(self.history)} epochs")
 
     # ------------------------------------------------------------------ distillation
@@ -334,4 +422,5 @@ class ClassifierTab(QWidget):
         self.result_tabs.draw_distilled(self.distilled)
 
 
-__all__ = ["ClassifierTab", "DEFAULT_TEMPERATURES", "REDRAW_INTERVAL_MS"]
+__all__ = ["ClassifierTab", "DEFAULT_TEMPERATURES", "LOADING_TORCH", "REDRAW_INTERVAL_MS", "TorchWatch",
+           "wait_for_torch"]

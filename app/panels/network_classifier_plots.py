@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QTabWidget, Q
 from isinglab.core.learning import operators
 
 from isinglab.app.panels.network_widgets import labelled, spin_box, titled_plot
+from isinglab.app.panels.plot_layout import MIN_PLOT_HEIGHT, legend_below
 
 CLASS_COLOURS = ["#E8601C", "#2CA58D", "#C05CA8", "#4A9BDB", "#D8B31C", "#8C6BB1", "#E34A6F", "#7FB800"]
 MAX_SCATTER_POINTS = 4000
@@ -41,9 +42,12 @@ class ClassifierPlots(QTabWidget):
 
     def _build_curves(self) -> QWidget:
         w = QWidget()
-        v = QVBoxLayout(w)
+        v = QHBoxLayout(w)  # side by side: stacked, each was too low for its tick labels at 1280x720
         self.loss_plot = titled_plot("cross-entropy", "epoch", "loss")
         self.acc_plot = titled_plot("accuracy", "epoch", "fraction correct")
+        for plot in (self.loss_plot, self.acc_plot):  # legends under the axes, not over the curves
+            legend_below(plot.getPlotItem(), columns=2)
+            plot.setMinimumHeight(MIN_PLOT_HEIGHT + 30)  # lower, the tick labels overprinted
         self.loss_curves = {k: self.loss_plot.plot(pen=pg.mkPen(c, width=2), name=n)
                             for k, c, n in (("loss", "#E8601C", "train"), ("held_out_loss", "#4A9BDB", "held-out"))}
         self.acc_curves = {k: self.acc_plot.plot(pen=pg.mkPen(c, width=2), name=n)

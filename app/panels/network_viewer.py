@@ -135,13 +135,14 @@ class NetworkViewer(pg.GraphicsLayoutWidget):
             label = pg.TextItem("", color=(220, 220, 220), anchor=(0, 0.5))
             label.setPos(X_CLASS + 0.3, y)
             self._labels.append(self._add(label))
-        titles = (("conv kernels", X_KERNEL), ("pooled channels", X_CHANNEL), ("classes", X_CLASS))
-        top = min(self._y_channel.min(), self._y_class.min()) - 0.9
+        # two lines each: on one line, at a projector's 1280x720 the titles overprinted each other
+        titles = (("conv\nkernels", X_KERNEL), ("pooled\nchannels", X_CHANNEL), ("classes", X_CLASS))
+        top = min(self._y_channel.min(), self._y_class.min()) - 1.1
         for text, x in titles:
             t = pg.TextItem(text, color=(180, 180, 180), anchor=(0.5, 0.5))
             t.setPos(x, top)
             self.view.addItem(t)
-        self.view.setRange(xRange=(X_KERNEL - 1, X_CLASS + 1.6), yRange=(top - 0.4, -top + 0.4), padding=0.02)
+        self.view.setRange(xRange=(X_KERNEL - 1, X_CLASS + 1.6), yRange=(top - 0.6, -top + 0.4), padding=0.02)
 
     # ------------------------------------------------------------------ updating
 

@@ -28,10 +28,14 @@ from isinglab.core.exact_curves import kaufman_curves, onsager_curves
 from isinglab.core.tscan import TemperatureScan
 
 from isinglab.app.panels.contract import DataSet, input_values, model_of, restore_inputs
+from isinglab.app.panels.plot_layout import MIN_PLOT_HEIGHT, CellLegend, scrolling
 from isinglab.app.panels.trace_ring import TraceRing
 from isinglab.app import ui as palette
 
 TRACE_LENGTH = 2000
+# the least heights of the plot areas: one row of traces; two rows of scan plots and the legend
+_TRACE_HEIGHT = MIN_PLOT_HEIGHT - 30
+_SCAN_HEIGHT = 2 * MIN_PLOT_HEIGHT + 50
 # units of the exported columns (k_B = 1: temperature and energy in the same unit)
 TRACE_UNITS = {"sweeps": "sweeps", "e": "energy per spin", "m_abs": "per spin"}
 SCAN_UNITS = {"T": "energy", "T_mean": "energy", "n": "samples", "m_abs": "per spin", "e": "energy per spin",
@@ -89,6 +93,8 @@ class ObservablesPanel(QWidget):
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="isinglab-exact")
         self._ring = TraceRing(TRACE_LENGTH, ("sweeps", "e", "m"))
         self.trace_model = None  # model_of() the newest trace points (given by the window)
+        self._trace_last = None  # sweeps of the newest point that arrived (kept or not)
+        self._trace_after = None  # after break_traces: points at or before these sweeps are dropped
         self._redraw_timer = self._single_shot(
             REDRAW_INTERVAL_MS, lambda: self._when_clear(self._redraw_timer, self.refresh))
         # traces get new points every display frame; repainting plots that often cost the GUI
@@ -135,7 +141,9 @@ class ObservablesPanel(QWidget):
         splitter.addWidget(self._build_scan())
         splitter.setStretchFactor(0, 1)  # two trace rows : the 2 x 2 scan plots
         splitter.setStretchFactor(1, 2)
-        layout.addWidget(splitter, 1)
+        # on a 1280x720 projector the dock is too low for six plots: it scrolls rather than
+        # squeezing them until their tick labels overprint
+        layout.addWidget(scrolling(splitter, _TRACE_HEIGHT + _SCAN_HEIGHT, self), 1)
 
     def _build_traces(self) -> pg.GraphicsLayoutWidget:
         view = pg.GraphicsLayoutWidget(self)
@@ -152,6 +160,7 @@ class ObservablesPanel(QWidget):
             self.traces[name] = plot.plot(pen=_pen(COLOURS[name]), antialias=False, skipFiniteCheck=True)
             self.trace_plots[name] = plot
         self.trace_plots["e"].setXLink(self.trace_plots["m"])
+        view.setMinimumHeight(_TRACE_HEIGHT)
         return view
 
     def _build_scan(self) -> pg.GraphicsLayoutWidget:
@@ -162,7 +171,8 @@ class ObservablesPanel(QWidget):
         for name, (row, col, title, label) in SCAN_PLOTS.items():
             plot = view.addPlot(row=row, col=col, title=title)
             self._fill_scan_plot(name, plot, label)
-        self._build_legend(self.plots["e"])
+        self._build_legend(view)
+        view.setMinimumHeight(_SCAN_HEIGHT)
         return view
 
     def _fill_scan_plot(self, name: str, plot: pg.PlotItem, label: str) -> None:
@@ -184,8 +194,10 @@ class ObservablesPanel(QWidget):
             plot.addItem(item, ignoreBounds=isinstance(item, pg.InfiniteLine))
         self.plots[name] = plot
 
-    def _build_legend(self, plot: pg.PlotItem) -> None:
-        self.legend = plot.addLegend(offset=(10, 10))
+    def _build_legend(self, view: pg.GraphicsLayoutWidget) -> None:
+        # one legend for the four scan plots, in its own row under them: over a plot it hid data
+        self.legend = CellLegend(columns=5)
+        view.addItem(self.legend, row=2, col=0, colspan=2)
         self.legend.addItem(self.points["e"], "simulation")
         self.legend.addItem(self.onsager_curves["e"], "Onsager, L = ∞")
         self.legend.addItem(self.kaufman_curves["e"], "Kaufman")
@@ -282,8 +294,33 @@ class ObservablesPanel(QWidget):
             raise IsingLabError(f"sweeps, e and m differ in shape: {sweeps.shape}, {e.shape}, {m.shape}")
         if sweeps.size == 0:
             return
+        run = self._current_run(sweeps)
+        sweeps, e, m = sweeps[run], e[run], m[run]
+        if sweeps.size == 0:
+            return
         self._ring.extend(sweeps=sweeps, e=e, m=np.abs(m))
         self._start_staggered(self._trace_timer, self._redraw_timer)
+
+    def break_traces(self, after_sweeps=None) -> None:
+        """Start the live traces afresh (a new model, a reset): they never join across one.
+        Points that arrive later but were measured at or before `after_sweeps` are dropped."""
+        self.clear_traces()
+        self._trace_after = after_sweeps
+
+    def _current_run(self, sweeps) -> slice:
+        """The part of a batch (in time order) that belongs to the run on show. A new sampler
+        (L, algorithm or seed changed, a scene started) counts its sweeps from 0 again: where
+        they go back, a new run starts and the traces begin afresh."""
+        prev = -np.inf if self._trace_last is None else self._trace_last
+        self._trace_last = float(sweeps[-1])
+        back = np.flatnonzero(np.diff(sweeps, prepend=prev) <= 0)
+        start = 0
+        if back.size:
+            start = int(back[-1])
+            self.break_traces()
+        if self._trace_after is not None:
+            start = max(start, int(np.searchsorted(sweeps, self._trace_after, side="right")))
+        return slice(start, None)
 
     def redraw_traces(self) -> None:
         """Show the ring's contents now (normally called by the 10 Hz throttle)."""
@@ -331,9 +368,15 @@ class ObservablesPanel(QWidget):
         if self._redraw_timer.isActive():
             self.refresh()
 
-    def set_equilibration(self, state) -> None:
-        """Say whether the samples arriving now count (core.equilibration.Equilibration)."""
-        text = "equilibrium: samples count" if state.equilibrated else f"T-scan waits: {state.describe()}"
+    def set_equilibration(self, state, equilibrium: bool | None = None) -> None:
+        """Say whether the samples arriving now count (core.equilibration.Equilibration; and the
+        snapshot's `equilibrium`: False while the sweeps after a change settle)."""
+        if not state.equilibrated:
+            text = f"T-scan waits: {state.describe()}"
+        elif equilibrium is False:
+            text = "T-scan waits: equilibrating after a parameter change"
+        else:
+            text = "equilibrium: samples count"
         if text != self._equilibration:  # setText re-lays out the bar: only on a change
             self._equilibration = text
             self._schedule_redraw()  # the status line is written with the plots

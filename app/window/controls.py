@@ -10,6 +10,9 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayo
 from isinglab.core.exact import TC, critical_temperature
 from isinglab.core.params import ALGORITHMS
 
+from isinglab.app.ui import TEAL
+from isinglab.app.window.actions import object_name
+
 T_MIN, T_MAX, T_STEPS_PER_UNIT = 0.5, 5.0, 1000
 SIZES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 BACKENDS = {"numba (CPU)": ("numba", None), "torch (CPU)": ("torch", "cpu"), "torch (CUDA)": ("torch", "cuda")}
@@ -136,11 +139,17 @@ class ControlsPanel(QWidget):
         form.addSpacing(12)
         form.addLayout(run, 1)
         buttons = QHBoxLayout()
+        self.buttons = {}
         for name in ("run", "step", "snap_tc", "reset_random", "reset_up", "reset_down"):
-            b = QToolButton()
-            b.setDefaultAction(actions[name])
+            b = self.buttons[name] = QToolButton()
+            b.setObjectName(object_name(name).removesuffix("Action") + "Button")  # runButton, ...
+            b.setDefaultAction(actions[name])  # checkable and checked as the action is
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep Space for run/pause
             buttons.addWidget(b)
+        # Run is checked while the simulation runs (the action follows the engine): make that
+        # plain from the back of a room, not only the style's sunken frame
+        self.buttons["run"].setStyleSheet(f"QToolButton:checked {{ background: {TEAL}; color: white; "
+                                          "font-weight: bold; border-radius: 3px; }")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Temperature"))
         layout.addLayout(tbar)

@@ -5,11 +5,12 @@ import gc
 import time
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox,
                                QPushButton, QWidget)
 
 from isinglab.core import __version__
+from isinglab.core.engine import T_JUMP
 from isinglab.core.engine_process import ProcessEngine
 from isinglab.core.exact import critical_temperature
 from isinglab.core.errors import IsingLabError
@@ -23,6 +24,7 @@ from isinglab.app.window.actions import create_actions
 from isinglab.app.window.controls import ControlsPanel
 from isinglab.app.lattice.view import LatticeView
 from isinglab.app.panels.observables import FRAME_GAP_S, GAP_RETRY_MS, ObservablesPanel
+from isinglab.app.window.layout import WindowLayout
 from isinglab.app.window.settings import LAYOUT_VERSION, open_settings
 
 STATUS_INTERVAL_MS = 250
@@ -36,8 +38,9 @@ def analysis_panel_classes():
     """The science panels, in dock order (each an AnalysisPanel with its own dock_name)."""
     from isinglab.app.panels.blocks import BlocksPanel
     from isinglab.app.panels.correlation import CorrelationPanel
+    from isinglab.app.panels.fss import FssPanel
     from isinglab.app.panels.network import NetworkPanel
-    return [BlocksPanel, CorrelationPanel, NetworkPanel]
+    return [BlocksPanel, CorrelationPanel, NetworkPanel, FssPanel]
 
 
 def installed_features():
@@ -50,7 +53,20 @@ def installed_features():
     return (export, data_export, scene_player, presenter, movie, display_rate)
 
 
-class MainWindow(QMainWindow):
+def _breaks_run(old: ModelParams, new: ModelParams) -> bool:
+    """Whether the live traces must not join across a change of parameters: a new sampler (L,
+    algorithm or seed: its sweeps count from 0 again), J changing sign, or a jump of J or h by
+    more than the engine's T_JUMP |J| (a slow ramp, such as a scene's field sweep, stays one line)."""
+    j = abs(new.coupling) or 1.0
+    return (new.size != old.size or new.algorithm != old.algorithm or new.seed != old.seed
+            or (new.coupling > 0) != (old.coupling > 0)
+            or abs(new.coupling - old.coupling) > T_JUMP * j or abs(new.field - old.field) > T_JUMP * j)
+
+
+class MainWindow(WindowLayout, QMainWindow):
+    _followed: ModelParams | None = None  # the parameters _follow_model last saw
+    _trace_break: int | None = None  # a reset's request serial: the traces break once it is applied
+
     def __init__(self, params: ModelParams, no_gl: bool = False, sweeps_per_frame: int | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
@@ -282,7 +298,7 @@ class MainWindow(QMainWindow):
             self.engine.notice = None
             self.controls.set_backend(*self.engine.backend)
         if snap is not None:  # scenes and scripts drive the engine directly: follow its model
-            self._follow_model(snap.params)
+            self._follow_model(snap)
         samples = self.engine.drain_measurements()
         if samples:
             self._feed_observables(samples)
@@ -297,7 +313,7 @@ class MainWindow(QMainWindow):
             return
         self._shown_serial = snap.serial
         self.observables.lattice_frame_at = now
-        self.observables.set_equilibration(snap.equilibration)
+        self.observables.set_equilibration(snap.equilibration, snap.equilibrium)
         self.lattice.set_spins(snap.spins)
         for panel in self.analysis_panels:
             if not self.docks[panel.panel_id].visibleRegion().isEmpty():
@@ -306,12 +322,32 @@ class MainWindow(QMainWindow):
             self.lattice.set_cluster_mask(snap.cluster)
         self._note_latency(snap)
 
-    def _follow_model(self, p) -> None:
-        """The T-scan holds one model (L, J, h): a change clears it, whoever made the change.
-        (Measurements right after a change are never equilibrium, so none are misfiled.)"""
+    def _follow_model(self, snap) -> None:
+        """Every panel holds the data of one model (L, J, h): a change clears them, whoever made
+        it (the controls, a scene, a script); measurements right after a change are never
+        equilibrium, so none are misfiled. The T-scan and the analysis panels follow any change
+        (also while their docks are hidden); the live traces break where the run does: a new L,
+        algorithm or seed, a jump of J or h (not a slow ramp such as a scene's field sweep), or a
+        reset announced through break_traces()."""
+        p = snap.params
+        if self._trace_break is not None and snap.request_serial >= self._trace_break:
+            self._trace_break = None
+            self.observables.break_traces(after_sweeps=snap.sweeps - snap.since_change)
+        if p == self._followed:
+            return
+        before, self._followed = self._followed, p
         scan = self.observables.scan
         if (p.size, p.coupling, p.field) != (scan.size, scan.coupling, scan.field):
             self.observables.set_model(p.size, p.coupling, p.field)
+        for panel in self.analysis_panels:
+            panel.follow_model(p)
+        if before is not None and _breaks_run(before, p):
+            self.observables.break_traces(after_sweeps=snap.sweeps - snap.since_change)
+
+    def break_traces(self, request_serial: int) -> None:
+        """The live traces break at the engine request `request_serial` (a reset): nothing
+        measured before the engine applied it is joined to what comes after."""
+        self._trace_break = request_serial
 
     def _feed_observables(self, samples) -> None:
         eq = [s for s in samples if s.equilibrated]
@@ -379,14 +415,6 @@ class MainWindow(QMainWindow):
         self.engine.set_running(self.actions_["run"].isChecked())
         return True
 
-    # ---- layout ----
-    def fit_lattice_dock(self, min_side: int = 512) -> None:
-        """Give the lattice dock at least min_side x min_side on screen (default layout sizes)."""
-        self.resizeDocks([self.docks["latticeDock"]], [max(min_side, self.width() * 3 // 5)],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["controlsDock"], self.docks["observablesDock"]],
-                         [self.height() * 3 // 10, self.height() * 7 // 10], Qt.Orientation.Vertical)
-
     def showEvent(self, event):
         super().showEvent(event)
         if not self._restored:  # restore once, after every dock exists
@@ -396,31 +424,6 @@ class MainWindow(QMainWindow):
             # the cyclic collector keeps its full passes (60-130 ms) off the display path
             QTimer.singleShot(0, gc.freeze)
 
-    def restore_layout(self) -> None:
-        geometry = self.settings.bytes_value("window/geometry")
-        state = self.settings.bytes_value("window/state")
-        try:
-            if isinstance(geometry, QByteArray):
-                self.restoreGeometry(geometry)
-            if not isinstance(state, QByteArray):
-                QTimer.singleShot(0, self.fit_lattice_dock)  # first start: default proportions
-            elif not self.restoreState(state, LAYOUT_VERSION):
-                self.statusBar().showMessage("Saved layout is from another version: using the default", 5000)
-                QTimer.singleShot(0, self.fit_lattice_dock)
-        except (TypeError, ValueError):
-            self.statusBar().showMessage("Saved layout unreadable: using the default", 5000)
-
-    def save_layout(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
-        self.settings.sync()
-
-    def reset_layout(self) -> None:
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        self.restoreState(self._default_state, LAYOUT_VERSION)
-        self.fit_lattice_dock()
 
     # ---- misc ----
     def _about(self) -> None:
@@ -457,6 +460,7 @@ class MainWindow(QMainWindow):
         with workers.close_deadline(CLOSE_WAIT_S):
             for fn in self._closers:
                 fn()
+            self.restore_user_layout()  # a scene still shown: the user's docks come back first
             self.save_layout()
             self.observables.shutdown()
             for panel in self.analysis_panels:

@@ -44,19 +44,36 @@ def test_driver_matches_headless_replay_and_repeats(window, scene_file):
     assert np.array_equal(finals[0], expected.spins)
 
 
+def test_driver_sends_only_changes_and_announces_resets(window, scene_file):
+    """A frame that changes nothing sends nothing, so the engine's count of sweeps since the last
+    change grows through a hold (it was reset every frame: nothing ever reached equilibrium in
+    a scene); each reset is announced with its request serial."""
+    scene = scenes.load_scene(scene_file)
+    resets = []
+    driver = scene_player.SceneDriver(window.engine, scene, on_reset=resets.append)
+    driver.run_blocking(timeout=60)
+    snap = window.engine.latest()
+    last_change = scene.frame_of(0.2)  # the algorithm keyframe; T, seed and the rest held after it
+    assert snap.since_change == (scene.n_frames - last_change) * scene.sweeps_per_frame
+    assert len(resets) == 2  # the model's initial state at frame 0, "down" at t = 0.15
+    assert resets == sorted(resets) and snap.request_serial > resets[-1]
+
+
 def test_player_plays_a_scene_with_panels_and_progress(window, qtbot, scene_file):
     player = window.scene_player
     assert window.findChild(QAction, "scenePlayAction") is not None
     assert [a.shortcut().toString() for a in (player.next_action, player.previous_action)] == ["PgDown", "PgUp"]
-    frames = []
+    user = {name for name, dock in window.docks.items() if dock.isVisible()}
+    frames, shown = [], []
     player.frame_done.connect(frames.append)
+    player.frame_done.connect(lambda _k: shown.append({n for n, d in window.docks.items() if d.isVisible()}))
     with qtbot.waitSignal(player.finished, timeout=60000):
         player.load(scene_file, play=True)
     scene = player.scene
     assert frames == list(range(scene.n_frames))
     assert player.progress.value() == scene.n_frames
-    assert window.docks["latticeDock"].isVisible() and window.docks["controlsDock"].isVisible()
-    assert not window.docks["observablesDock"].isVisible()
+    assert all(s == {"latticeDock", "controlsDock"} for s in shown)  # the scene's docks while it plays
+    assert {name for name, dock in window.docks.items() if dock.isVisible()} == user  # then the user's
     assert not window.actions_["run"].isChecked() and not player.playing
     expected = list(scenes.frames(scene))[-1].spins
     assert np.array_equal(window.engine.latest().spins, expected)

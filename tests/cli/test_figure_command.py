@@ -1,4 +1,5 @@
-"""`isinglab figure`: headless regeneration from sidecars and scenes; bad input exits 2."""
+"""`isinglab figure`: headless re-runs from sidecars (--resimulate) and scenes; bad input exits 2.
+Redrawing a publication figure from its recorded data: tests/cli/test_figure_replay.py."""
 import json
 import os
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from isinglab.app.output import export
+from isinglab.app.output import export, sidecar
 
 from isinglab.app.commands import figure as figure_command
 from isinglab.app.window.main_window import MainWindow
@@ -38,12 +39,14 @@ def test_sidecar_regenerates_the_same_lattice(qtbot, tmp_path):
                                     opts=export.ExportOptions(scale=1.0))
     win.close()
     out = tmp_path / "regen"
-    assert cli("--from", side, "--out", str(out), "--scale", "1") == 0
+    assert cli("--from", side, "--out", str(out), "--scale", "1") == 2  # a screen look has no data to redraw
+    assert not out.exists()
+    assert cli("--from", side, "--out", str(out), "--scale", "1", "--resimulate") == 0
     assert sorted(os.listdir(out)) == ["lattice.pdf", "lattice.pdf.json", "lattice.png", "lattice.png.json",
                                        "lattice.svg", "lattice.svg.json"]
     np.testing.assert_array_equal(spins_of(fig, 16), spins_of(str(out / "lattice.png"), 16))
-    again = export.load_sidecar(str(out / "lattice.png.json"))
-    assert again["params"] == params and again["sweeps"] == 7
+    again = sidecar.load_sidecar(str(out / "lattice.png.json"))
+    assert again["params"] == params and again["sweeps"] == 7 and again["style"] == "screen"
 
 
 def test_scene_renders_its_panels(tmp_path):
@@ -61,14 +64,21 @@ def test_scene_renders_its_panels(tmp_path):
     names = sorted(os.listdir(out))
     assert names == ["lattice.pdf", "lattice.pdf.json", "lattice.png", "lattice.png.json",
                      "observables.pdf", "observables.pdf.json", "observables.png", "observables.png.json"]
-    side = export.load_sidecar(str(out / "observables.png.json"))
-    assert side["sweeps"] == 20 * 20 and side["scene"]["id"] == "tiny"
+    side = sidecar.load_sidecar(str(out / "observables.png.json"))
+    assert side["sweeps"] == 20 * 20 and side["scene"].id == "tiny" and side["style"] == "screen"
     assert side["params"].temperature == pytest.approx(2.0)
     assert side["panel_state"]["scan"]["n"] == [11]  # frames 9..19 at T = 2, after the settle sweeps
-    # the sidecar of a scene figure replays the scene: same lattice again
+    # the sidecar of a scene figure re-runs the scene: same lattice again
     again = tmp_path / "again"
-    assert cli("--from", str(out / "lattice.png.json"), "--out", str(again), "--formats", "png") == 0
+    assert cli("--from", str(out / "lattice.png.json"), "--out", str(again), "--formats", "png", "--resimulate") == 0
     np.testing.assert_array_equal(spins_of(str(out / "lattice.png"), 16), spins_of(str(again / "lattice.png"), 16))
+    # publication figures of the scene's panels, drawn from their data at the end
+    pub = tmp_path / "pub"
+    assert cli("--scene", str(path), "--out", str(pub), "--formats", "png", "--style", "publication") == 0
+    assert sorted(os.listdir(pub)) == ["lattice.data.npz", "lattice.png", "lattice.png.json", "observables.data.npz",
+                                       "observables.png", "observables.png.json"]
+    side = sidecar.load_sidecar(str(pub / "observables.png.json"))
+    assert side["style"] == "publication" and side["scene"].id == "tiny" and side["data"]["file"] == "observables.data.npz"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -118,7 +118,7 @@ STRICT = [
     (tiny(overlay={"show_xi": 1}), "overlay.show_xi must be true or false"),
     (tiny(movie={"block_levels": True}), "movie.block_levels must be an integer"),
     (tiny(keyframes=[{"t": 0.001 * i, "temperature": 2.0} for i in range(1, 1002)]), "at most 1000"),
-    (tiny(panels=["latticeDock"] * 7), "panels must be a non-empty list"),
+    (tiny(panels=["latticeDock"] * (len(scenes.PANELS) + 1)), "panels must be a non-empty list"),
 ]
 
 

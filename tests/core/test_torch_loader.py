@@ -54,7 +54,7 @@ def _run(code, tmp_path, extra_path=None):
 def test_concurrent_callers_share_one_import_on_the_loader_thread(tmp_path):
     r = _run(CONCURRENT, tmp_path)
     assert r["n"] == 4 and r["same"] and r["ready"]
-    assert r["importers"] == ["isinglab-torch-import"]
+    assert set(r["importers"]) == {"isinglab-torch-import"}  # find_spec lookups included
 
 
 def test_a_broken_torch_is_a_clear_error_for_every_caller(tmp_path):

@@ -16,6 +16,7 @@ from .simulate import add_backend_arguments
 NAME = "bench"
 HELP = "measure simulation speed (flips/ns); --gui measures the desktop app's frame rate and latency"
 ORDER = 20
+WHILE_JOBS = ("mcrg", "dataset", "train", "torch")  # bench --gui --while: what runs meanwhile
 
 
 def add_arguments(p):
@@ -27,6 +28,9 @@ def add_arguments(p):
     p.add_argument("--seconds", type=seconds("--seconds"), default=2.0,
                    help="time to measure for, > 0 (default 2; more than 600 needs --allow-long)")
     p.add_argument("--gui", action="store_true", help="benchmark the desktop app instead (needs a display)")
+    p.add_argument("--while", dest="while_job", choices=WHILE_JOBS, default=None,
+                   help="with --gui: measure while this runs in the window: the MCRG estimate (blocks panel), "
+                        "a dataset being sampled or a network training (network panel), or torch's import")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_backend_arguments(p)
     add_allow_long(p)
@@ -51,6 +55,8 @@ def run(args, hooks):
     # the first sweep, the settling sweeps (~0.5 s) and at least one timed sweep run whatever --seconds says
     check_work("bench", 3 * params.size ** 2, algorithm=params.algorithm, allow_long=args.allow_long,
                detail=f"3 sweeps of L^2 = {params.size}^2")
+    if args.while_job is not None and not args.gui:
+        raise IsingLabError("--while: only with --gui")
     if args.gui:
         if "bench_gui" not in hooks:
             raise IsingLabError("the GUI benchmark needs the desktop app (run the installed `isinglab`)")
