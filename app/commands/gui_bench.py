@@ -175,7 +175,7 @@ def _drive(app, win, params, threads, headless, job=None, data=None) -> dict:
         win.close()
         app.quit()
 
-    win.actions_["run"].setChecked(True)
+    win.named_actions["run"].setChecked(True)
     probe.timer.start()
     started = time.monotonic()
 

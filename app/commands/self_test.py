@@ -94,7 +94,7 @@ def check_window(seconds: float) -> str:
     win = MainWindow(ModelParams(size=32, temperature=2.5, seed=1), no_gl=True)
     win.resize(800, 600)
     win.show()
-    win.actions_["run"].setChecked(True)
+    win.named_actions["run"].setChecked(True)
     start = time.monotonic()
 
     def wait_then_run():  # the simulation process starts first (seconds when numba loads its cache)

@@ -353,7 +353,7 @@ class ScenePlayer(QObject):
         return self.scene.fps * self.speed
 
     def _pause_free_running(self) -> None:
-        run = self.window.actions_.get("run")
+        run = self.window.named_actions.get("run")
         if run is not None and run.isChecked():
             run.setChecked(False)  # also pauses the engine through the action's signal
         self.window.engine.set_running(False)

@@ -309,7 +309,7 @@ class ExportDialog(QDialog):
 
     def __init__(self, window, panel: str | None = None, folder: str | None = None):
         super().__init__(window)
-        self.window_ = window
+        self.main_window = window
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export figure")
         form = QFormLayout(self)
@@ -388,7 +388,7 @@ class ExportDialog(QDialog):
         if not formats and opts.style == "publication":
             raise IsingLabError("choose at least one format")
         panel = self.panel_combo.currentData()
-        self.written = export_figure_set(self.window_, self.folder_edit.text(), formats or ["png"], opts,
+        self.written = export_figure_set(self.main_window, self.folder_edit.text(), formats or ["png"], opts,
                                          None if panel is None else [panel], screen=opts.style == "screen")
         return self.written
 
@@ -399,7 +399,7 @@ class ExportDialog(QDialog):
             QMessageBox.warning(self, "Export failed", str(exc))
             return
         n = len(figure_files(written))
-        self.window_.statusBar().showMessage(f"Exported {n} figure(s) to {self.folder_edit.text()}", 8000)
+        self.main_window.statusBar().showMessage(f"Exported {n} figure(s) to {self.folder_edit.text()}", 8000)
         self.accept()
 
 
@@ -430,7 +430,7 @@ def install(window) -> dict[str, QAction]:
     sub = menu.addMenu("Export")
     sub.setObjectName("exportMenu")
     sub.addActions(list(actions.values()))
-    quit_action = getattr(window, "actions_", {}).get("quit")
+    quit_action = getattr(window, "named_actions", {}).get("quit")
     if quit_action is not None and quit_action in menu.actions():  # keep Quit last
         menu.removeAction(sub.menuAction())
         menu.insertMenu(quit_action, sub)

@@ -7,11 +7,10 @@ at the current temperature.
 
 The GUI thread stays responsive: samples only feed the scan, the scan plots are redrawn at most
 10 times a second (the current-T marker with them), and the Kaufman curves (0.3-0.6 s for
-L = 1024) are computed on a worker thread, polled back by a QTimer and cached per (L, J).
+L = 1024) are computed on a LatestOnlyWorker (the newest request wins) and cached per (L, J).
 """
 from __future__ import annotations
 
-import concurrent.futures
 import math
 import time
 
@@ -30,6 +29,7 @@ from isinglab.core.tscan import TemperatureScan
 from isinglab.app.panels.contract import DataSet, input_values, model_of, restore_inputs
 from isinglab.app.panels.plot_layout import MIN_PLOT_HEIGHT, CellLegend, scrolling
 from isinglab.app.panels.trace_ring import TraceRing
+from isinglab.app.panels.workers import LatestOnlyWorker
 from isinglab.app import ui as palette
 
 TRACE_LENGTH = 2000
@@ -41,7 +41,6 @@ TRACE_UNITS = {"sweeps": "sweeps", "e": "energy per spin", "m_abs": "per spin"}
 SCAN_UNITS = {"T": "energy", "T_mean": "energy", "n": "samples", "m_abs": "per spin", "e": "energy per spin",
               "c": "k_B per spin", "chi": "per spin per energy"}
 REDRAW_INTERVAL_MS = 100  # scan plots redraw at <= 10 Hz
-POLL_INTERVAL_MS = 30  # how often the GUI thread looks for a finished Kaufman job
 FRAME_GAP_S = 0.006  # plots wait this long after a lattice frame (see _when_clear)
 GAP_RETRY_MS = int(FRAME_GAP_S * 1000) + 2  # a retry timer fires just past the gap (Qt timers run ~1 ms early)
 VIEW_RANGE = (1.0, 3.6)  # initial T window, in units of |J|
@@ -75,6 +74,11 @@ def _pen(colour: str, dashed: bool = False):
     return pg.mkPen(colour, width=LINE_WIDTH, style=Qt.DashLine if dashed else Qt.SolidLine)
 
 
+def _kaufman_job(key):
+    """Worker thread: Kaufman's exact curves of (L, J), labelled with the key they belong to."""
+    return key, kaufman_curves(*key)
+
+
 class ObservablesPanel(QWidget):
     """Live traces plus the temperature scan; see the module docstring."""
 
@@ -89,8 +93,10 @@ class ObservablesPanel(QWidget):
         self._current_t = None
         self._t_window = None  # (lo, hi) last set on the scan plots
         self._data_span = (None, None)  # T range of the points drawn last
-        self._pending = None  # (key, future) of the Kaufman job in flight
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="isinglab-exact")
+        # the panels' one background mechanism (app/panels/workers.py): the newest request wins
+        self._exact_worker = LatestOnlyWorker("isinglab-exact", self)
+        self._exact_worker.finished.connect(self._kaufman_done)
+        self._exact_worker.failed.connect(self._kaufman_failed)
         self._ring = TraceRing(TRACE_LENGTH, ("sweeps", "e", "m"))
         self.trace_model = None  # model_of() the newest trace points (given by the window)
         self._trace_last = None  # sweeps of the newest point that arrived (kept or not)
@@ -105,9 +111,6 @@ class ObservablesPanel(QWidget):
         # set by the main window when it hands the lattice a frame, and here on a plot redraw
         self.lattice_frame_at = 0.0
         self.redrawn_at = 0.0
-        self._poll_timer = QTimer(self)
-        self._poll_timer.setInterval(POLL_INTERVAL_MS)
-        self._poll_timer.timeout.connect(self._poll_kaufman)
         self._build()
         self.set_model(size, coupling)
 
@@ -237,27 +240,17 @@ class ObservablesPanel(QWidget):
         if key in _kaufman_cache:
             self._show_kaufman(key, _kaufman_cache[key])
             return
-        if self._pending is None or self._pending[0] != key:
-            self._pending = (key, self._executor.submit(kaufman_curves, *key))
+        self._exact_worker.submit(_kaufman_job, key)
         self._set_legend_text(self.kaufman_curves["e"], f"Kaufman, L = {key[0]} (computing…)")
-        self._poll_timer.start()
 
-    def _poll_kaufman(self) -> None:
-        key, future = self._pending
-        if not future.done():
-            return
-        self._poll_timer.stop()
-        self._pending = None
-        try:
-            curves = future.result()
-        except Exception as exc:  # a bug in the exact module must not kill the GUI
-            curves = None
-            self.status_label.setText(f"exact finite-size curves failed: {exc}")
+    def _kaufman_done(self, result) -> None:
+        key, curves = result
         _kaufman_cache[key] = curves
-        if key == self._model:
+        if key == self._model:  # else the model changed meanwhile; its own job follows
             self._show_kaufman(key, curves)
-        else:  # the model changed meanwhile: fetch the one now shown
-            self._request_kaufman(self._model)
+
+    def _kaufman_failed(self, message: str) -> None:  # a bug in the exact module must not kill the GUI
+        self.status_label.setText(f"exact finite-size curves failed: {message}")
 
     def _show_kaufman(self, key, curves) -> None:
         if curves is None:
@@ -426,8 +419,7 @@ class ObservablesPanel(QWidget):
 
     def shutdown(self) -> None:
         """Stop the exact-curve worker (a running Kaufman job finishes; queued ones are dropped)."""
-        self._poll_timer.stop()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._exact_worker.shutdown()
 
     def clear(self) -> None:
         """Forget the scan points (the button); live traces and exact curves stay."""

@@ -99,7 +99,7 @@ class _Session:
             QTimer.singleShot(LECTURE_DELAY_MS, self._start_lecture)
         if job.run_seconds is not None:
             if job.scene is None:  # a scene drives the engine itself, frame by frame
-                win.actions_["run"].setChecked(True)
+                win.named_actions["run"].setChecked(True)
             self._started = time.perf_counter()
             self._poll = QTimer(win, interval=POLL_MS)
             self._poll.timeout.connect(self._wait_for_first_sweep)

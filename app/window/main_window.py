@@ -79,7 +79,7 @@ class MainWindow(WindowLayout, QMainWindow):
         self.engine.set_sweeps_per_chunk(sweeps_per_frame)
         self._auto_restarts = AUTO_RESTARTS
         self._awaiting_restart = False  # the banner's Restart button is the way on
-        self.actions_ = create_actions(self)
+        self.named_actions = create_actions(self)
         self._build_docks(no_gl)
         self._build_menus()
         self._build_status()
@@ -140,7 +140,7 @@ class MainWindow(WindowLayout, QMainWindow):
     def _build_docks(self, no_gl: bool) -> None:
         self.setDockNestingEnabled(True)
         self.lattice = LatticeView(force_fallback=no_gl)
-        self.controls = ControlsPanel(self.actions_)
+        self.controls = ControlsPanel(self.named_actions)
         self.observables = ObservablesPanel()
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.docks = {
@@ -168,7 +168,7 @@ class MainWindow(WindowLayout, QMainWindow):
             raise RuntimeError(f"panel registry {tuple(self.panels)} differs from core.panel_ids")
 
     def _build_menus(self) -> None:
-        a = self.actions_
+        a = self.named_actions
         bar = self.menuBar()
         m = bar.addMenu("&File")
         m.addActions([a["screenshot"]])
@@ -227,7 +227,7 @@ class MainWindow(WindowLayout, QMainWindow):
         self.banner.show()
 
     def _connect(self) -> None:
-        a = self.actions_
+        a = self.named_actions
         a["run"].toggled.connect(self.engine.set_running)
         a["step"].triggered.connect(lambda: self.engine.step(1))
         a["snap_tc"].triggered.connect(lambda: self.set_temperature(self.controls.tc))
@@ -385,7 +385,7 @@ class MainWindow(WindowLayout, QMainWindow):
             f"display rate: at most {self.display_rate.fps()} fps ({self.display_rate.choice})")
 
     def _engine_failed(self, message: str) -> None:
-        self.actions_["run"].setChecked(False)
+        self.named_actions["run"].setChecked(False)
         self._show_banner(f"Simulation stopped: {message}", restart=False)
         self.engine.error = None
 
@@ -400,7 +400,7 @@ class MainWindow(WindowLayout, QMainWindow):
                 self._show_banner(f"{why}; restarted from the last frame", restart=False)
             return
         self._awaiting_restart = True
-        self.actions_["run"].setChecked(False)  # nothing runs; Restart then Run goes on
+        self.named_actions["run"].setChecked(False)  # nothing runs; Restart then Run goes on
         self._show_banner(f"{why}. Restart goes on from the last frame.", restart=True)
 
     def _restart_engine(self) -> bool:
@@ -412,7 +412,7 @@ class MainWindow(WindowLayout, QMainWindow):
             return False
         self._awaiting_restart = False
         self.banner.hide()
-        self.engine.set_running(self.actions_["run"].isChecked())
+        self.engine.set_running(self.named_actions["run"].isChecked())
         return True
 
     def showEvent(self, event):

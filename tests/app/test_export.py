@@ -163,7 +163,7 @@ def test_install_adds_named_actions_and_the_dialog_exports(window, tmp_path, qtb
     file_menu = window.menu("&File")
     sub = window.findChild(QMenu, "exportMenu")
     assert sub.menuAction() in file_menu.actions()
-    assert file_menu.actions()[-1] is window.actions_["quit"]  # Quit stays last
+    assert file_menu.actions()[-1] is window.named_actions["quit"]  # Quit stays last
     assert window.docks["blocksDock"].actions()  # right-click on the dock offers export
     dialog = export.open_export_dialog(window, "latticeDock")
     dialog.folder_edit.setText(str(tmp_path))

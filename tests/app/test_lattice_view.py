@@ -455,9 +455,9 @@ def test_gl_canvas_window_in_the_main_window(gl_display):
         result["canvas_focused"] = app.focusWindow() is canvas
         toggles = []
         for _ in range(2):  # run, then pause again (the engine's snapshots would replace ours)
-            run = win.actions_["run"].isChecked()
+            run = win.named_actions["run"].isChecked()
             QTest.keyClick(canvas, Qt.Key.Key_Space); settle(0.2)
-            toggles.append(win.actions_["run"].isChecked() != run)
+            toggles.append(win.named_actions["run"].isChecked() != run)
         result["space_toggles_run"] = toggles
         t0 = win.controls.slider.value()
         QTest.keyClick(canvas, Qt.Key.Key_Right); settle(0.5)

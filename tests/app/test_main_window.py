@@ -31,7 +31,7 @@ def test_visible_analysis_panels_receive_snapshots(window, qtbot):
     panel = window.analysis_panels[0]
     panel.on_snapshot = got.append
     window.docks[panel.dock_name].raise_()
-    window.actions_["run"].setChecked(True)
+    window.named_actions["run"].setChecked(True)
     qtbot.waitUntil(lambda: len(got) >= 2, timeout=5000)
     assert got[-1].params.size == 64
 
@@ -46,7 +46,7 @@ def test_every_action_has_an_object_name_and_tooltip(window):
 
 
 def test_slider_reaches_the_engine_and_the_next_snapshot(window, qtbot):
-    window.actions_["run"].setChecked(True)
+    window.named_actions["run"].setChecked(True)
     slider = window.findChild(QSlider, "temperatureSlider")
     slider.setValue(3100)
     assert window.findChild(type(window.controls.spin), "temperatureSpin").value() == pytest.approx(3.1)
@@ -60,24 +60,24 @@ def test_slider_reaches_the_engine_and_the_next_snapshot(window, qtbot):
 
 def test_shortcut_actions_move_temperature(window, qtbot):
     window.controls.set_temperature(2.0, emit=True)
-    window.actions_["nudge_up"].trigger()
-    window.actions_["fine_down"].trigger()
+    window.named_actions["nudge_up"].trigger()
+    window.named_actions["fine_down"].trigger()
     assert window.controls.temperature == pytest.approx(2.009)
-    window.actions_["snap_tc"].trigger()
+    window.named_actions["snap_tc"].trigger()
     assert window.controls.temperature == pytest.approx(2.269)
     qtbot.waitUntil(lambda: window.engine.params.temperature == pytest.approx(2.269), timeout=1000)
 
 
 def test_display_shows_the_snapshot(window, qtbot):
-    window.actions_["reset_up"].trigger()
-    window.actions_["step"].trigger()
+    window.named_actions["reset_up"].trigger()
+    window.named_actions["step"].trigger()
     qtbot.waitUntil(lambda: window.engine.latest().sweeps >= 1, timeout=3000)
     qtbot.waitUntil(lambda: window._shown_serial == window.engine.latest().serial, timeout=3000)
     assert window.lattice.lattice_size == 64
 
 
 def test_size_and_algorithm_change_while_running(window, qtbot):
-    window.actions_["run"].setChecked(True)
+    window.named_actions["run"].setChecked(True)
     window.controls.size.setCurrentText("128")
     window.controls.algorithm.setCurrentText("wolff")
     qtbot.waitUntil(lambda: window.engine.latest().params.size == 128
@@ -107,7 +107,7 @@ def test_layout_round_trip(qtbot):
     again.show()
     qtbot.waitExposed(again)
     assert again.docks["observablesDock"].isFloating()
-    again.actions_["reset_layout"].trigger()
+    again.named_actions["reset_layout"].trigger()
     assert not again.docks["observablesDock"].isFloating()
     again.close()
 
@@ -128,7 +128,7 @@ def test_close_while_running_ends_the_engine_thread_within_a_second(qtbot):
     win = MainWindow(ModelParams(size=256))
     qtbot.addWidget(win)
     win.show()
-    win.actions_["run"].setChecked(True)
+    win.named_actions["run"].setChecked(True)
     qtbot.waitUntil(lambda: win.engine.latest().sweeps > 5, timeout=5000)
     t0 = time.monotonic()
     win.close()
@@ -163,7 +163,7 @@ def test_screenshot_to_a_missing_folder_fails_cleanly(tmp_path):
 
 
 def test_backend_switch_to_torch_and_back(window, qtbot):
-    window.actions_["run"].setChecked(True)
+    window.named_actions["run"].setChecked(True)
     cuda = torch.cuda.is_available()  # torch imported up front: never import it concurrently
     window.controls.backend.setCurrentText("torch (CUDA)")  # no GPU here: CPU with a message
     qtbot.waitUntil(lambda: window.engine.latest().kernel.startswith("torch"), timeout=120000)
@@ -197,7 +197,7 @@ def test_a_lattice_frame_waits_while_plots_repaint(window, qtbot):
 
 def test_status_bar_shows_the_engine_state_at_its_own_rate(window, qtbot):
     """Status figures follow the engine on a 4 Hz timer, also while paused (no frames come)."""
-    window.actions_["run"].setChecked(False)
+    window.named_actions["run"].setChecked(False)
     window.set_temperature(2.6)
     qtbot.waitUntil(lambda: window.engine.latest().params.temperature == pytest.approx(2.6), timeout=10000)
     qtbot.waitUntil(lambda: "T = 2.600" in window.status_label.text(), timeout=2000)

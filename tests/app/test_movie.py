@@ -122,7 +122,7 @@ def test_gui_scene_movie_and_live_recording(qtbot, tmp_path, scene_file):
         with qtbot.waitSignal(actions.runner.finished, timeout=60000):
             actions.record_scene(scene_file, str(tmp_path / "scene.mp4"), size=(64, 32))
         assert actions.last_result["frames"] == 12 and movie.count_frames(tmp_path / "scene.mp4") == 12
-        win.actions_["run"].setChecked(True)
+        win.named_actions["run"].setChecked(True)
         assert actions.start_live(str(tmp_path / "live.mp4"), size=(64, 64), fps=30)
         assert actions.live_action.isChecked()
         qtbot.waitUntil(lambda: actions.live.frames >= 10, timeout=20000)

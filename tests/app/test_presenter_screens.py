@@ -157,7 +157,7 @@ def test_clicker_keys_work_with_the_lattice_focused(open_window, qtbot):
 # ----------------------------------------------------------------------------- Run, F11
 def test_run_button_follows_the_engine(open_window, qtbot):
     win = open_window(ModelParams(size=64, temperature=2.0, seed=1), (1024, 768), no_gl=True, steps=1)
-    run = win.actions_["run"]
+    run = win.named_actions["run"]
     button = win.controls.findChild(QToolButton, "runButton")
     assert button.defaultAction() is run and button.isCheckable() and not button.isChecked()
     toggles = []
@@ -180,7 +180,7 @@ def test_run_button_follows_the_engine(open_window, qtbot):
 
 def test_f11_toggles_full_screen_and_follows_the_window(open_window, qtbot):
     win = open_window(ModelParams(size=32, seed=1), (1024, 768), no_gl=True)
-    full = win.actions_["full_screen"]
+    full = win.named_actions["full_screen"]
     win.activateWindow()  # F11 is a window shortcut: it needs the active window
     qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=2000)
     qtbot.keyClick(win, Qt.Key.Key_F11)

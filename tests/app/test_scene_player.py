@@ -74,7 +74,7 @@ def test_player_plays_a_scene_with_panels_and_progress(window, qtbot, scene_file
     assert player.progress.value() == scene.n_frames
     assert all(s == {"latticeDock", "controlsDock"} for s in shown)  # the scene's docks while it plays
     assert {name for name, dock in window.docks.items() if dock.isVisible()} == user  # then the user's
-    assert not window.actions_["run"].isChecked() and not player.playing
+    assert not window.named_actions["run"].isChecked() and not player.playing
     expected = list(scenes.frames(scene))[-1].spins
     assert np.array_equal(window.engine.latest().spins, expected)
     assert window.controls.temperature == pytest.approx(1.8)

@@ -175,10 +175,10 @@ def test_traces_never_join_across_a_model_change_or_a_reset(open_window, qtbot, 
         return window.observables.trace_data()["sweeps"]
 
     window.docks["correlationDock"].raise_()
-    window.actions_["run"].setChecked(True)  # L = 64 until the correlations have data
+    window.named_actions["run"].setChecked(True)  # L = 64 until the correlations have data
     qtbot.waitUntil(lambda: corr_panel.latest_update is not None and trace().size >= 4
                     and window.engine.latest().sweeps >= 1000, timeout=WAIT_MS)
-    window.actions_["run"].setChecked(False)
+    window.named_actions["run"].setChecked(False)
     scene = _play(window, qtbot, short_scene, RESET_FRAME - 3)  # L = 32: a model change, no reset yet
     qtbot.waitUntil(lambda: trace().size and trace().max() == window.engine.latest().sweeps, timeout=WAIT_MS)
     qtbot.wait(200)  # a late batch of the run before would show now
@@ -226,7 +226,7 @@ def test_user_layout_comes_back_after_a_scene_stops_or_finishes(open_window, qtb
     player.load(short_scene, play=True)
     player.play_action.trigger()  # paused: the scene's layout stays
     assert _visible(window) == {"latticeDock", "observablesDock"}
-    window.actions_["reset_layout"].trigger()  # the default layout becomes the user's
+    window.named_actions["reset_layout"].trigger()  # the default layout becomes the user's
     player.stop()
     assert _visible(window) == set(window.docks)
     window.docks["networkDock"].hide()

@@ -36,7 +36,7 @@ def _kill_child(win, qtbot) -> tuple[int, str]:
 
 def test_a_killed_simulation_restarts_by_itself_once_then_from_the_banner(open_window, qtbot):
     win = open_window(ModelParams(size=64, temperature=2.0, seed=1), steps=1)
-    run = win.actions_["run"]
+    run = win.named_actions["run"]
     run.setChecked(True)
     qtbot.waitUntil(lambda: win.engine.latest().sweeps > 20, timeout=WAIT_MS)
 
@@ -72,7 +72,7 @@ def test_a_killed_simulation_restarts_by_itself_once_then_from_the_banner(open_w
     qtbot.waitUntil(lambda: win.engine.latest().serial > last.serial, timeout=WAIT_MS)
     assert win.engine.latest().sweeps == last.sweeps  # paused, where it was
     assert win.engine.latest().params.temperature == pytest.approx(2.4)
-    step = win.actions_["step"]
+    step = win.named_actions["step"]
     step.trigger()  # Step and Run work again
     qtbot.waitUntil(lambda: win.engine.latest().sweeps == last.sweeps + 1, timeout=WAIT_MS)
     run.setChecked(True)
@@ -103,7 +103,7 @@ def test_close_takes_under_a_second_with_every_long_job_running(qtbot, tmp_path)
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
-    win.actions_["run"].setChecked(True)
+    win.named_actions["run"].setChecked(True)
     blocks = next(p for p in win.analysis_panels if isinstance(p, BlocksPanel))
     net = next(p for p in win.analysis_panels if isinstance(p, NetworkPanel))
     win.docks[blocks.dock_name].raise_()

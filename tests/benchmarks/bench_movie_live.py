@@ -37,7 +37,7 @@ def main() -> int:
         win = MainWindow(ModelParams(size=512, temperature=2.27, seed=1))
         win.show()
         win.resize(1280, 800)
-        win.actions_["run"].setChecked(True)
+        win.named_actions["run"].setChecked(True)
         _drawn_per_second(app, win, 2.0)  # warm up: first draws, kernel caches
         plain, plain_snaps = _drawn_per_second(app, win, SECONDS)
         movie = win.movies

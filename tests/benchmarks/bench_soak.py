@@ -55,7 +55,7 @@ def main() -> int:
         win = MainWindow(ModelParams(size=args.size, temperature=T_CENTRE, seed=1))
         win.resize(1280, 800)
         win.show()
-        win.actions_["run"].setChecked(True)
+        win.named_actions["run"].setChecked(True)
         rng = random.Random(1)
         jitter = QTimer(interval=JITTER_MS)
         jitter.timeout.connect(lambda: win.set_temperature(T_CENTRE + rng.uniform(-T_JITTER, T_JITTER)))
