@@ -81,11 +81,11 @@ def test_size_and_algorithm_change_while_running(window, qtbot):
     window.controls.size.setCurrentText("128")
     window.controls.algorithm.setCurrentText("wolff")
     qtbot.waitUntil(lambda: window.engine.latest().params.size == 128
-                    and window.engine.latest().params.algorithm == "wolff", timeout=5000)
+                    and window.engine.latest().params.algorithm == "wolff", timeout=60000)  # a fresh checkout compiles the kernel first
     sweeps = window.engine.latest().sweeps
-    qtbot.waitUntil(lambda: window.engine.latest().sweeps > sweeps, timeout=5000)
+    qtbot.waitUntil(lambda: window.engine.latest().sweeps > sweeps, timeout=60000)
     window.controls.algorithm.setCurrentText("multispin")
-    qtbot.waitUntil(lambda: window.engine.latest().params.algorithm == "multispin", timeout=5000)
+    qtbot.waitUntil(lambda: window.engine.latest().params.algorithm == "multispin", timeout=60000)  # numba compiles multispin on first use
 
 
 def test_refused_change_reverts_and_explains(window, qtbot):
