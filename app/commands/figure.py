@@ -262,18 +262,8 @@ def _feed(window, snap, trace, samples, replay) -> None:
 # ---------------------------------------------------------------------------- command
 
 def _formats(text: str):
-    from isinglab.app.output.sidecar import FORMATS
-    out = [f.strip().lower() for f in text.split(",")]
-    bad = [f for f in out if f not in FORMATS]
-    if not any(out) and len(out) == 1:
-        raise IsingLabError(f"--formats: empty; choose from {', '.join(FORMATS)}")
-    if bad:
-        shown = ", ".join(ascii(f) if f else "(empty)" for f in dict.fromkeys(bad[:5]))
-        raise IsingLabError(f"--formats: unknown {shown}; choose from {', '.join(FORMATS)}")
-    twice = sorted({f for f in out if out.count(f) > 1})
-    if twice:
-        raise IsingLabError(f"--formats: {', '.join(twice)} given twice")
-    return out
+    from isinglab.app.output.sidecar import parse_formats
+    return parse_formats(text)
 
 
 def check_out_folder(path: str) -> str:

@@ -69,20 +69,8 @@ def check_gui_params(params: ModelParams) -> ModelParams:
 
 def check_formats(text: str | None) -> tuple[str, ...]:
     """--formats: known, distinct figure formats; None: every format export writes."""
-    from isinglab.app.output.export import FORMATS
-    if text is None:
-        return tuple(FORMATS)
-    out = [f.strip().lower() for f in text.split(",")]
-    if out == [""]:
-        raise IsingLabError(f"--formats: empty; choose from {', '.join(FORMATS)}")
-    bad = [f for f in out if f not in FORMATS]
-    if bad:
-        shown = ", ".join(ascii(f) if f else "(empty)" for f in dict.fromkeys(bad[:5]))
-        raise IsingLabError(f"--formats: unknown {shown}; choose from {', '.join(FORMATS)}")
-    twice = sorted({f for f in out if out.count(f) > 1})
-    if twice:
-        raise IsingLabError(f"--formats: {', '.join(twice)} given twice")
-    return tuple(out)
+    from isinglab.app.output.sidecar import FORMATS, parse_formats
+    return tuple(FORMATS) if text is None else tuple(parse_formats(text))
 
 
 def check_window_size(text: str | None) -> tuple[int, int] | None:

@@ -40,10 +40,9 @@ from isinglab.app.output import figures
 from isinglab.app.output.figures.data import tables_from
 from isinglab.app.output.figures.style import PRESETS, Style
 from isinglab.app.output.publication import DATA_SUFFIX, write_pair, write_publication
-from isinglab.app.output.sidecar import FONT_RANGE, STYLES, make_sidecar
+from isinglab.app.output.sidecar import FONT_RANGE, FORMATS, STYLES, make_sidecar
 from isinglab.app.ui import make_action
 
-FORMATS = ("png", "svg", "pdf")
 PANELS = PANEL_IDS
 FILE_STEMS = {name: file_stem(name) for name in PANELS}
 MAX_PIXELS = 12000  # per side: beyond this QImage/QPainter allocations fail or crawl

@@ -20,7 +20,22 @@ from isinglab.core.json_files import strict_json
 from isinglab.core.panel_ids import PANEL_IDS
 
 SIDECAR_SCHEMA = 1
-FORMATS = ("png", "svg", "pdf")
+FORMATS = ("png", "svg", "pdf")  # the figure formats, in the order a set is written
+
+
+def parse_formats(text: str) -> list[str]:
+    """--formats "png,svg": known, distinct formats, or IsingLabError naming the bad ones."""
+    out = [f.strip().lower() for f in text.split(",")]
+    if out == [""]:
+        raise IsingLabError(f"--formats: empty; choose from {', '.join(FORMATS)}")
+    bad = [f for f in out if f not in FORMATS]
+    if bad:
+        shown = ", ".join(ascii(f) if f else "(empty)" for f in dict.fromkeys(bad[:5]))
+        raise IsingLabError(f"--formats: unknown {shown}; choose from {', '.join(FORMATS)}")
+    twice = sorted({f for f in out if out.count(f) > 1})
+    if twice:
+        raise IsingLabError(f"--formats: {', '.join(twice)} given twice")
+    return out
 PANELS = PANEL_IDS
 STYLES = ("publication", "screen")
 SIDECAR_KEYS = {"isinglab_version", "schema", "panel", "format", "file", "created", "params", "sweeps",

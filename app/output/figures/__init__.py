@@ -18,8 +18,8 @@ from isinglab.core.errors import IsingLabError
 from isinglab.app.output.figures import blocks, correlation, lattice, network, observables, pdf_canvas
 from isinglab.app.output.figures.data import Table, by_name
 from isinglab.app.output.figures.style import Style, context, freeze
+from isinglab.app.output.sidecar import FORMATS  # noqa: F401  (figures.FORMATS: what render writes)
 
-FORMATS = ("png", "svg", "pdf")
 DRAWERS = {"latticeDock": lattice, "observablesDock": observables, "blocksDock": blocks,
            "correlationDock": correlation, "networkDock": network}
 
