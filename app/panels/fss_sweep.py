@@ -25,7 +25,8 @@ from isinglab.core.limits import check_memory, check_work
 from isinglab.core.observables import summarise
 from isinglab.core.sweep import SweepPlan
 from isinglab.core.sweep.plan import MAX_SEEDS, MAX_SIZES, MAX_TEMPERATURES
-from isinglab.core.sweep.runner import WORKER_ENV, Progress, _check_resources, check_scheduler, default_workers
+from isinglab.core.sweep.runner import (WORKER_ENV, Progress, _check_resources, check_scheduler, default_workers,
+                                        submit_tasks, task_key)
 from isinglab.core.sweep.store import SweepStore
 from isinglab.core.tasks import TaskState
 
@@ -214,16 +215,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _loop(client, plan: SweepPlan, store: SweepStore, todo: list, skipped: int, workers: int,
           board: SweepBoard, task: TaskState) -> tuple[int, list]:
-    from isinglab.core.sweep.task import run_task
-
-    prefix = f"isinglab-sweep-{plan.fingerprint()}"  # the keys `isinglab sweep` uses too
-    order = sorted(todo, key=lambda t: (-t.size, t.temperature, t.seed_index))  # longest first
-    futures = {}
-    for t in order:
-        fut = client.submit(run_task, t.size, t.temperature, plan.algorithm, t.seed, plan.sweeps,
-                            plan.thermalize, plan.coupling, plan.field, key=f"{prefix}-{t.name}")
-        futures[fut] = t
-    by_key = {f"{prefix}-{t.name}": (i, t) for i, t in enumerate(order)}
+    order, futures = submit_tasks(client, plan, todo)  # the keys `isinglab sweep` uses too
+    by_key = {task_key(plan, t): (i, t) for i, t in enumerate(order)}
     state = Progress(total=len(plan.tasks), skipped=skipped, submitted=len(futures), workers=workers,
                      work_total=float(sum(plan.task_updates(t) for t in todo)))
     failures: list = []

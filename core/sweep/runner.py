@@ -231,16 +231,24 @@ def run_sweep(plan: SweepPlan, store_path, *, scheduler: str | None = None, work
     }
 
 
+def task_key(plan: SweepPlan, task) -> str:
+    """The dask key of a task: the same in `isinglab sweep` and the dock, so either resumes the other."""
+    return f"isinglab-sweep-{plan.fingerprint()}-{task.name}"
+
+
+def submit_tasks(client, plan: SweepPlan, todo: list) -> tuple[list, dict]:
+    """Submit `todo`, the largest lattices first (the longest tasks); returns (order, future -> task)."""
+    order = sorted(todo, key=lambda t: (-t.size, t.temperature, t.seed_index))
+    futures = {client.submit(run_task, t.size, t.temperature, plan.algorithm, t.seed, plan.sweeps,
+                             plan.thermalize, plan.coupling, plan.field, key=task_key(plan, t)): t
+               for t in order}
+    return order, futures
+
+
 def _run(client, plan: SweepPlan, store: SweepStore, todo: list, skipped: int, workers: int, progress) -> tuple:
     from distributed import as_completed
 
-    prefix = f"isinglab-sweep-{plan.fingerprint()}"
-    order = sorted(todo, key=lambda t: (-t.size, t.temperature, t.seed_index))  # longest first
-    futures = {}
-    for task in order:
-        fut = client.submit(run_task, task.size, task.temperature, plan.algorithm, task.seed, plan.sweeps,
-                            plan.thermalize, plan.coupling, plan.field, key=f"{prefix}-{task.name}")
-        futures[fut] = task
+    order, futures = submit_tasks(client, plan, todo)
     state = Progress(total=len(plan.tasks), skipped=skipped, submitted=len(futures), workers=workers,
                      work_total=float(sum(plan.task_updates(t) for t in todo)))
     failures: list = []
